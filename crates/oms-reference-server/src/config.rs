@@ -1,0 +1,79 @@
+//! The server's typed configuration. `main.rs` builds it from flags and
+//! `OMS_*` variables; tests build it directly. Nothing below reads the
+//! process environment.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::engine::Limits;
+
+/// A credential that must never reach a log, a report or a `Debug` string.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// An `X-Auth-Token` and the one project it is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenBinding {
+    pub token: Secret,
+    pub project_id: String,
+}
+
+/// The development credentials used when none are configured: two tokens for
+/// two projects, so project-isolation rules can run out of the box. They are
+/// public by design and printed at start-up; never use them outside a laptop or CI.
+pub const DEV_TOKENS: [(&str, &str); 2] = [
+    ("dev-token-a", "0123456789abcdef0123456789abcdef"),
+    ("dev-token-b", "fedcba9876543210fedcba9876543210"),
+];
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tokens: Vec<TokenBinding>,
+    pub limits: Limits,
+    /// Largest accepted request body, in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    /// The development token set.
+    pub fn dev_tokens() -> Vec<TokenBinding> {
+        DEV_TOKENS
+            .iter()
+            .map(|(token, project)| TokenBinding {
+                token: Secret::new(*token),
+                project_id: (*project).to_owned(),
+            })
+            .collect()
+    }
+}
+
+impl Default for Config {
+    /// Development credentials, default limits, the wall clock.
+    fn default() -> Self {
+        Self {
+            tokens: Self::dev_tokens(),
+            limits: Limits::default(),
+            max_body_bytes: 64 * 1024,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! The simulated migration engine: one project's tasks and their state machine.
+//!
+//! Nothing runs in the background. Every operation first *settles* the project
+//! up to "now": it replays, in time order, the transitions that became due
+//! since the last call (0 → 1 after initialisation, 1 → 2 when a parallel slot
+//! frees, 2 → 4/5 when the work is done). A task's progress is a pure function
+//! of its state and the clock, so results do not depend on who looks when, and
+//! every operation is O(log n) in the number of stored tasks plus the number of
+//! transitions it replays. The caller holds the project's lock across the whole
+//! operation, which is what makes each state change atomic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bandwidth::Policy;
+use crate::wire::TaskSpec;
+use crate::workload::{BASE_RATE, Fate, Workload};
+
+/// How many rate changes `finish_time` walks before deferring (a few days of windows).
+const HORIZON_SEGMENTS: usize = 64;
+
+/// The v1 task states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Initializing = 0,
+    Waiting = 1,
+    Running = 2,
+    Stopped = 3,
+    Failed = 4,
+    Succeeded = 5,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Initializing,
+        Status::Waiting,
+        Status::Running,
+        Status::Stopped,
+        Status::Failed,
+        Status::Succeeded,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+}
+
+/// Per-project limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `MaxParallelTaskNum`: tasks running at once; the rest wait in status 1.
+    pub max_parallel: usize,
+    /// No new task while this many wait (`OMS.0077`).
+    pub max_waiting: usize,
+    /// Tasks stored at once.
+    pub max_tasks: usize,
+    /// How long a new task stays in status 0, in milliseconds.
+    pub init_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_parallel: 5,
+            max_waiting: 50,
+            max_tasks: 10_000_000,
+            init_ms: 100,
+        }
+    }
+}
+
+/// Why the engine refused an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("no such task")]
+    NotFound,
+    #[error("the task is running")]
+    Running,
+    #[error("the task is not running")]
+    NotRunning,
+    #[error("the task has already started")]
+    AlreadyStarted,
+    #[error("the task is complete")]
+    Complete,
+    #[error("too many tasks are waiting")]
+    TooManyWaiting,
+    #[error("the project holds the maximum number of tasks")]
+    ProjectFull,
+}
+
+/// The failure a task reports in `error_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureReason {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// What the simulated source reports when a `fail-…` task fails.
+pub const SIMULATED_FAILURE: FailureReason = FailureReason {
+    code: "OMS.0031",
+    message: "Simulated source failure: the source refused to list objects.",
+};
+
+/// One stored task.
+#[derive(Debug)]
+struct Task {
+    spec: Box<TaskSpec>,
+    policy: Policy,
+    workload: Workload,
+    status: Status,
+    /// Bytes moved before `since`.
+    done: u64,
+    /// When the current run began (status 2 only).
+    since: u64,
+    /// Milliseconds spent running before `since`.
+    ran_ms: u64,
+    /// When the task first ran.
+    first_start: Option<u64>,
+    /// The key of the task's pending event in `Project::events`.
+    event_at: Option<u64>,
+    /// The key of the task's place in `Project::waiting`.
+    wait_seq: Option<u64>,
+    failed: Option<FailureReason>,
+    /// Set by a restart after failure: the transient fault is gone.
+    recovered: bool,
+}
+
+impl Task {
+    /// Bytes at which the current run ends, by success or by failure.
+    fn target(&self) -> u64 {
+        match self.workload.fate {
+            Fate::Fail { at_bytes } if !self.recovered => at_bytes,
+            _ => self.workload.total_size,
+        }
+    }
+
+    fn moved_by(&self, now: u64) -> u64 {
+        if self.status == Status::Running {
+            let moved = self
+                .policy
+                .transferred(BASE_RATE, self.since, now.max(self.since));
+            (self.done + moved).min(self.target())
+        } else {
+            self.done
+        }
+    }
+}
+
+/// A task as seen at one instant: what query and list render.
+#[derive(Debug)]
+pub struct TaskView<'a> {
+    pub id: u64,
+    pub spec: &'a TaskSpec,
+    pub policy: &'a Policy,
+    pub status: Status,
+    pub total_size: u64,
+    pub complete_size: u64,
+    pub total_num: u64,
+    pub success_num: u64,
+    pub fail_num: u64,
+    /// Bytes per second, 0 unless running.
+    pub migrate_speed: u64,
+    /// Milliseconds since the epoch of the first run, 0 if never run.
+    pub start_time: u64,
+    /// Milliseconds spent running.
+    pub total_time: u64,
+    /// Estimated milliseconds left at the current rate, 0 unless running.
+    pub left_time: u64,
+    pub failure: Option<FailureReason>,
+}
+
+impl TaskView<'_> {
+    pub fn progress(&self) -> f64 {
+        if self.total_size == 0 {
+            return 1.0;
+        }
+        // Rounded to four places, as the console shows it.
+        ((self.complete_size as f64 / self.total_size as f64) * 10_000.0).floor() / 10_000.0
+    }
+}
+
+/// One project's tasks.
+#[derive(Debug)]
+pub struct Project {
+    limits: Limits,
+    tasks: BTreeMap<u64, Task>,
+    /// Due transitions: (when, task id). A task has at most one.
+    events: BTreeSet<(u64, u64)>,
+    /// Tasks in status 1, first come first served: (sequence, task id).
+    waiting: BTreeSet<(u64, u64)>,
+    next_seq: u64,
+    running: usize,
+    by_status: [usize; 6],
+}
+
+impl Project {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            tasks: BTreeMap::new(),
+            events: BTreeSet::new(),
+            waiting: BTreeSet::new(),
+            next_seq: 0,
+            running: 0,
+            by_status: [0; 6],
+        }
+    }
+
+    /// Stores a new task in status 0 at `now`.
+    pub fn create(
+        &mut self,
+        id: u64,
+        spec: Box<TaskSpec>,
+        policy: Policy,
+        workload: Workload,
+        now: u64,
+    ) -> Result<(), EngineError> {
+        self.settle(now);
+        if self.tasks.len() >= self.limits.max_tasks {
+            return Err(EngineError::ProjectFull);
+        }
+        if self.waiting.len() >= self.limits.max_waiting {
+            return Err(EngineError::TooManyWaiting);
+        }
+        let task = Task {
+            spec,
+            policy,
+            workload,
+            status: Status::Initializing,
+            done: 0,
+            since: 0,
+            ran_ms: 0,
+            first_start: None,
+            event_at: None,
+            wait_seq: None,
+            failed: None,
+            recovered: false,
+        };
+        self.tasks.insert(id, task);
+        self.by_status[Status::Initializing as usize] += 1;
+        self.schedule_event(id, now + self.limits.init_ms);
+        Ok(())
+    }
+
+    pub fn get(&mut self, id: u64, now: u64) -> Option<TaskView<'_>> {
+        self.settle(now);
+        let task = self.tasks.get(&id)?;
+        Some(view(id, task, now))
+    }
+
+    /// Removes a task that is not running.
+    pub fn delete(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
+        self.settle(now);
+        let task = self.tasks.get(&id).ok_or(EngineError::NotFound)?;
+        if task.status == Status::Running {
+            return Err(EngineError::Running);
+        }
+        let task = self.tasks.remove(&id).ok_or(EngineError::NotFound)?;
+        if let Some(at) = task.event_at {
+            self.events.remove(&(at, id));
+        }
+        if let Some(seq) = task.wait_seq {
+            self.waiting.remove(&(seq, id));
+        }
+        self.by_status[task.status as usize] -= 1;
+        Ok(())
+    }
+
+    /// Pauses a running task (2 → 3).
+    pub fn stop(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
+        self.settle(now);
+        let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
+        if task.status != Status::Running {
+            return Err(EngineError::NotRunning);
+        }
+        task.done = task.moved_by(now);
+        task.ran_ms += now - task.since;
+        let event = task.event_at.take();
+        if let Some(at) = event {
+            self.events.remove(&(at, id));
+        }
+        self.set_status(id, Status::Stopped);
+        self.running -= 1;
+        self.schedule_waiting(now);
+        Ok(())
+    }
+
+    /// Resumes a stopped or failed task (3/4 → 1, then 2 when a slot is free).
+    pub fn start(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
+        self.settle(now);
+        let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
+        match task.status {
+            Status::Stopped => {}
+            Status::Failed => {
+                task.failed = None;
+                task.recovered = true;
+            }
+            Status::Succeeded => return Err(EngineError::Complete),
+            Status::Initializing | Status::Waiting | Status::Running => {
+                return Err(EngineError::AlreadyStarted);
+            }
+        }
+        self.enqueue(id);
+        self.schedule_waiting(now);
+        Ok(())
+    }
+
+    /// Replaces a task's bandwidth policy; a running task continues at the new rate from `now`.
+    pub fn set_policy(&mut self, id: u64, policy: Policy, now: u64) -> Result<(), EngineError> {
+        self.settle(now);
+        let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
+        if task.status == Status::Running {
+            task.done = task.moved_by(now);
+            task.ran_ms += now - task.since;
+            task.since = now;
+            task.policy = policy;
+            self.plan_run_end(id, now);
+        } else {
+            task.policy = policy;
+        }
+        Ok(())
+    }
+
+    /// Tasks in id order, optionally of one status, from index `start`.
+    pub fn list(
+        &mut self,
+        now: u64,
+        start: usize,
+        limit: usize,
+        state: Option<Status>,
+    ) -> Vec<TaskView<'_>> {
+        self.settle(now);
+        self.tasks
+            .iter()
+            .filter(|(_, t)| state.is_none_or(|s| t.status == s))
+            .skip(start)
+            .take(limit)
+            .map(|(&id, t)| view(id, t, now))
+            .collect()
+    }
+
+    /// How many tasks there are, optionally of one status: O(1).
+    pub fn count(&mut self, now: u64, state: Option<Status>) -> usize {
+        self.settle(now);
+        state.map_or(self.tasks.len(), |s| self.by_status[s as usize])
+    }
+
+    /// Replays every transition due by `now`, in time order.
+    fn settle(&mut self, now: u64) {
+        while let Some(&(at, id)) = self.events.first() {
+            if at > now {
+                break;
+            }
+            self.events.pop_first();
+            let Some(task) = self.tasks.get_mut(&id) else {
+                continue;
+            };
+            task.event_at = None;
+            match task.status {
+                Status::Initializing => {
+                    self.set_status(id, Status::Waiting);
+                    self.enqueue(id);
+                    self.schedule_waiting(at);
+                }
+                Status::Running => self.reach(id, at),
+                // Other states never hold an event.
+                _ => {}
+            }
+        }
+    }
+
+    /// A running task's event fired at `at`: finish it, or plan further if a
+    /// bandwidth policy put the end beyond the horizon.
+    fn reach(&mut self, id: u64, at: u64) {
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        let moved = task.moved_by(at);
+        task.ran_ms += at - task.since;
+        task.since = at;
+        task.done = moved;
+        if moved < task.target() {
+            self.plan_run_end(id, at);
+            return;
+        }
+        let outcome = match task.workload.fate {
+            Fate::Fail { .. } if !task.recovered => {
+                task.failed = Some(SIMULATED_FAILURE);
+                Status::Failed
+            }
+            _ => Status::Succeeded,
+        };
+        self.set_status(id, outcome);
+        self.running -= 1;
+        self.schedule_waiting(at);
+    }
+
+    /// Starts waiting tasks while parallel slots are free.
+    fn schedule_waiting(&mut self, now: u64) {
+        while self.running < self.limits.max_parallel {
+            let Some((_, id)) = self.waiting.pop_first() else {
+                break;
+            };
+            let Some(task) = self.tasks.get_mut(&id) else {
+                continue;
+            };
+            task.wait_seq = None;
+            task.since = now;
+            task.first_start.get_or_insert(now);
+            self.set_status(id, Status::Running);
+            self.running += 1;
+            self.plan_run_end(id, now);
+        }
+    }
+
+    /// Schedules the end of a running task's current run.
+    fn plan_run_end(&mut self, id: u64, now: u64) {
+        let Some(task) = self.tasks.get(&id) else {
+            return;
+        };
+        let left = task.target().saturating_sub(task.done);
+        let at = match task
+            .policy
+            .finish_time(BASE_RATE, now, left, HORIZON_SEGMENTS)
+        {
+            Ok(at) | Err(at) => at,
+        };
+        self.schedule_event(id, at);
+    }
+
+    fn schedule_event(&mut self, id: u64, at: u64) {
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        if let Some(old) = task.event_at.replace(at) {
+            self.events.remove(&(old, id));
+        }
+        self.events.insert((at, id));
+    }
+
+    fn enqueue(&mut self, id: u64) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if let Some(task) = self.tasks.get_mut(&id) {
+            task.wait_seq = Some(seq);
+            self.waiting.insert((seq, id));
+            self.set_status(id, Status::Waiting);
+        }
+    }
+
+    fn set_status(&mut self, id: u64, status: Status) {
+        if let Some(task) = self.tasks.get_mut(&id) {
+            self.by_status[task.status as usize] -= 1;
+            self.by_status[status as usize] += 1;
+            task.status = status;
+        }
+    }
+}
+
+fn view(id: u64, task: &Task, now: u64) -> TaskView<'_> {
+    let complete_size = task.moved_by(now);
+    let w = &task.workload;
+    let running = task.status == Status::Running;
+    let rate = if running {
+        task.policy.rate_at(BASE_RATE, now)
+    } else {
+        0
+    };
+    let (success_num, fail_num) = match task.status {
+        Status::Succeeded => (w.total_num, 0),
+        Status::Failed => (w.total_num * complete_size / w.total_size.max(1), 1),
+        _ => (w.total_num * complete_size / w.total_size.max(1), 0),
+    };
+    TaskView {
+        id,
+        spec: &task.spec,
+        policy: &task.policy,
+        status: task.status,
+        total_size: w.total_size,
+        complete_size,
+        total_num: w.total_num,
+        success_num,
+        fail_num,
+        migrate_speed: rate,
+        start_time: task.first_start.unwrap_or(0),
+        total_time: task.ran_ms
+            + if running {
+                now.saturating_sub(task.since)
+            } else {
+                0
+            },
+        left_time: (w.total_size - complete_size)
+            .saturating_mul(1000)
+            .checked_div(rate)
+            .unwrap_or(0),
+        failure: task.failed,
+    }
+}

@@ -1,0 +1,185 @@
+//! The one error type of the HTTP layer. Every refusal — validation, state,
+//! auth, routing, rejected extractors — becomes an [`ApiError`], which renders
+//! the OMS error body `{"error_code","error_msg"}` as `application/json`.
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::engine::EngineError;
+
+/// An error answer: status, OMS error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: Cow<'static, str>,
+    /// Gateway errors carry the request id in the body too.
+    pub request_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error_code: &'a str,
+    error_msg: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn invalid_task_id() -> Self {
+        Self::bad_request("OMS.0054", "Invalid task ID.")
+    }
+
+    pub fn not_found() -> Self {
+        Self::bad_request("OMS.1009", "No resources found.")
+    }
+
+    pub fn invalid_params(detail: impl std::fmt::Display) -> Self {
+        Self::bad_request("OMS.0064", format!("Invalid request parameters: {detail}"))
+    }
+
+    pub fn missing_param(detail: impl std::fmt::Display) -> Self {
+        Self::bad_request("OMS.1004", format!("Missing required parameter: {detail}"))
+    }
+
+    pub fn not_json(detail: impl std::fmt::Display) -> Self {
+        Self::bad_request(
+            "OMS.1006",
+            format!("The request body is not valid JSON: {detail}"),
+        )
+    }
+
+    pub fn invalid_range(detail: impl std::fmt::Display) -> Self {
+        Self::bad_request("OMS.0051", format!("Invalid range: {detail}"))
+    }
+
+    pub fn invalid_state() -> Self {
+        Self::bad_request(
+            "OMS.0052",
+            "Invalid state value: expected an integer from 0 to 5.",
+        )
+    }
+
+    pub fn invalid_thread_num() -> Self {
+        Self::bad_request(
+            "OMS.0059",
+            "Invalid thread_num: expected an integer from 0 to 50.",
+        )
+    }
+
+    pub fn invalid_description() -> Self {
+        Self::bad_request(
+            "OMS.0078",
+            "Invalid description: at most 255 characters, none of < > ( ) \" ' &.",
+        )
+    }
+
+    pub fn bandwidth(code: &'static str, detail: impl std::fmt::Display) -> Self {
+        Self::bad_request(code, format!("Invalid bandwidth policy: {detail}"))
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "OMS.0064",
+            format!("The request body exceeds the limit of {limit} bytes."),
+        )
+    }
+
+    pub fn route_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment.",
+        )
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "APIGW.0101",
+            "The API does not support this method.",
+        )
+    }
+
+    pub fn unauthorized(request_id: String) -> Self {
+        Self {
+            request_id: Some(request_id),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: the token is missing or not valid.",
+            )
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "OMS.0072",
+            "You do not have the required permissions: the credentials belong to another project.",
+        )
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(err: EngineError) -> Self {
+        match err {
+            EngineError::NotFound => Self::not_found(),
+            EngineError::Running => Self::bad_request("OMS.0063", "The task is in progress."),
+            EngineError::NotRunning => Self::bad_request(
+                "OMS.0066",
+                "Failed to pause the task. The task is not in progress.",
+            ),
+            EngineError::AlreadyStarted => {
+                Self::bad_request("OMS.0065", "The task has already started.")
+            }
+            EngineError::Complete => Self::bad_request(
+                "OMS.0070",
+                "The task is complete. You cannot start or stop it.",
+            ),
+            EngineError::TooManyWaiting => Self::bad_request(
+                "OMS.0077",
+                "Too many tasks are waiting to be scheduled; try again later.",
+            ),
+            EngineError::ProjectFull => Self::bad_request(
+                "OMS.0077",
+                "The project holds the maximum number of tasks; delete some first.",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            error_code: self.code,
+            error_msg: &self.message,
+            request_id: self.request_id.as_deref(),
+        };
+        // Serialising a struct of strings cannot fail.
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = (self.status, bytes).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+}

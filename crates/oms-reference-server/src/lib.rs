@@ -1,0 +1,40 @@
+//! The reference implementation of the Huawei Cloud OMS v1 task API, and a
+//! local OMS emulator: an axum server over a simulated migration engine.
+//!
+//! Entry points: [`router`] for in-process tests, [`serve`] to run on a
+//! listener until a shutdown future resolves.
+
+mod api;
+pub mod bandwidth;
+pub mod clock;
+pub mod config;
+pub mod engine;
+mod error;
+mod ids;
+mod middleware;
+mod state;
+mod wire;
+pub mod workload;
+
+use std::future::Future;
+
+pub use config::{Config, DEV_TOKENS, Secret, TokenBinding};
+pub use engine::Limits;
+pub use state::AppState;
+
+/// The API as a router over fresh state built from `config`.
+pub fn router(config: Config) -> axum::Router {
+    api::router(AppState::new(config))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

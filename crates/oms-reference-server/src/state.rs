@@ -1,0 +1,81 @@
+//! Shared server state: one lock per project, the token table and the task id
+//! counter. Projects are fixed by the credential configuration at start-up, so
+//! the map itself needs no lock; two projects never contend.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::engine::Project;
+
+/// Cheap to clone; handed to every handler through `State`.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    projects: HashMap<String, Mutex<Project>>,
+    /// Token → the project it is scoped to.
+    tokens: HashMap<String, String>,
+    next_id: AtomicU64,
+    clock: Arc<dyn Clock>,
+    max_body_bytes: usize,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        let projects = config
+            .tokens
+            .iter()
+            .map(|b| {
+                (
+                    b.project_id.clone(),
+                    Mutex::new(Project::new(config.limits)),
+                )
+            })
+            .collect();
+        let tokens = config
+            .tokens
+            .iter()
+            .map(|b| (b.token.expose().to_owned(), b.project_id.clone()))
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                projects,
+                tokens,
+                next_id: AtomicU64::new(1),
+                clock: config.clock,
+                max_body_bytes: config.max_body_bytes,
+            }),
+        }
+    }
+
+    pub fn now(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes
+    }
+
+    /// The project a token is scoped to.
+    pub fn project_of_token(&self, token: &str) -> Option<&str> {
+        self.inner.tokens.get(token).map(String::as_str)
+    }
+
+    /// Locks a project. The engine never panics while holding the lock, but a
+    /// poisoned lock must not turn every later request into a 500 either.
+    pub fn project(&self, project_id: &str) -> Option<MutexGuard<'_, Project>> {
+        let lock = self.inner.projects.get(project_id)?;
+        Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// A fresh task id, unique across projects.
+    pub fn next_task_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
