@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{RawPathParams, Request, State};
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -53,21 +53,15 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
 }
 
 /// Refuses requests without a valid credential for the project in the path.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    params: RawPathParams,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let request_id = request
         .extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let path_project = params
-        .iter()
-        .find(|(name, _)| *name == "project_id")
-        .map(|(_, value)| value);
+    // Every API route is `/v1/{project_id}/…`; the raw segment is compared, so
+    // a percent-encoded or otherwise odd project id simply matches no project.
+    let path_project = request.uri().path().split('/').nth(2);
     let token = request
         .headers()
         .get("x-auth-token")

@@ -1,0 +1,360 @@
+//! Every operation and every documented answer of the API, each pinned by an
+//! insta snapshot of status, content headers and body (request id redacted).
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::*;
+
+fn snap(name: &str, reply: &Reply) {
+    insta::assert_json_snapshot!(name, reply.snapshot());
+}
+
+#[tokio::test]
+async fn create_query_list_count_and_version() {
+    let server = TestServer::new();
+    let reply = server.call(Method::POST, "/task", RUNNING).await;
+    snap("create", &reply);
+    let id = reply.json()["id"].as_u64().unwrap();
+    snap("query_initializing", &server.get(id).await);
+    server.advance(1_100);
+    let task = server.get(id).await;
+    snap("query_running", &task);
+    let body = task.json();
+    assert!(
+        body.get("ak").is_none()
+            && !String::from_utf8_lossy(&task.bytes).contains("SRC-SK-EXAMPLE")
+    );
+    snap(
+        "list",
+        &server
+            .call(Method::GET, "/task?start=0&limit=100", "")
+            .await,
+    );
+    snap(
+        "list_empty_page",
+        &server
+            .call(Method::GET, "/task?start=1&limit=100", "")
+            .await,
+    );
+    snap(
+        "count",
+        &server.call(Method::GET, "/task?totalcount=true", "").await,
+    );
+    snap(
+        "count_state",
+        &server
+            .call(Method::GET, "/task?totalcount=true&state=3", "")
+            .await,
+    );
+    snap("version", &server.call(Method::GET, "/version", "").await);
+}
+
+#[tokio::test]
+async fn delete_answers() {
+    let server = TestServer::new();
+    let running = server.running_task().await;
+    snap("delete_running", &server.delete(running).await);
+    assert_eq!(
+        server.status(running).await,
+        2,
+        "a refused delete changes nothing"
+    );
+
+    assert_eq!(
+        server.put(running, r#"{"operation":"stop"}"#).await.status,
+        StatusCode::OK
+    );
+    let deleted = server.delete(running).await;
+    snap("delete_ok", &deleted);
+    assert!(deleted.bytes.is_empty());
+    snap("delete_again", &server.delete(running).await);
+    assert_eq!(server.get(running).await.error_code(), "OMS.1009");
+    snap("delete_missing", &server.delete(999_999).await);
+    snap(
+        "delete_malformed",
+        &server.call(Method::DELETE, "/task/abc", "").await,
+    );
+}
+
+#[tokio::test]
+async fn every_non_running_state_is_deletable() {
+    let server = TestServer::with_limits(oms_reference_server::Limits {
+        max_parallel: 1,
+        ..Default::default()
+    });
+    let initializing = server.create(RUNNING).await;
+    assert_eq!(server.status(initializing).await, 0);
+    assert_eq!(server.delete(initializing).await.status, StatusCode::OK);
+
+    let running = server.running_task().await;
+    let waiting = server.create(RUNNING).await;
+    server.advance(150);
+    assert_eq!(server.status(waiting).await, 1, "the only slot is taken");
+    assert_eq!(server.delete(waiting).await.status, StatusCode::OK);
+    assert_eq!(
+        server.put(running, r#"{"operation":"stop"}"#).await.status,
+        StatusCode::OK
+    );
+
+    let ok = server.create(SUCCEEDING).await;
+    let bad = server.create(FAILING).await;
+    server.advance(5_000);
+    assert_eq!(server.status(ok).await, 5);
+    assert_eq!(server.status(bad).await, 4);
+    assert_eq!(server.status(running).await, 3);
+    for id in [ok, bad, running] {
+        assert_eq!(server.delete(id).await.status, StatusCode::OK, "task {id}");
+    }
+    assert_eq!(server.count().await, 0);
+}
+
+#[tokio::test]
+async fn start_and_stop_answers() {
+    let server = TestServer::new();
+    let id = server.running_task().await;
+    snap("start_running", &server.put(id, START_KEYS).await);
+    snap("stop_ok", &server.put(id, r#"{"operation":"stop"}"#).await);
+    snap(
+        "stop_stopped",
+        &server.put(id, r#"{"operation":"stop"}"#).await,
+    );
+    snap(
+        "start_missing_keys",
+        &server
+            .put(id, r#"{"operation":"start","source_ak":"a"}"#)
+            .await,
+    );
+    snap("start_ok", &server.put(id, START_KEYS).await);
+    server.advance(10);
+    assert_eq!(server.status(id).await, 2, "a started task resumes");
+
+    let done = server.create(SUCCEEDING).await;
+    server.advance(5_000);
+    snap("start_succeeded", &server.put(done, START_KEYS).await);
+    snap(
+        "unknown_operation",
+        &server.put(done, r#"{"operation":"explode"}"#).await,
+    );
+    snap("operation_missing", &server.put(done, r#"{}"#).await);
+    snap(
+        "put_missing_task",
+        &server.put(424_242, r#"{"operation":"stop"}"#).await,
+    );
+}
+
+#[tokio::test]
+async fn create_validation() {
+    let server = TestServer::new();
+    let mut body: serde_json::Value = serde_json::from_str(SUCCEEDING).unwrap();
+    let cases = [
+        (
+            "create_missing_field",
+            json!({"src_node": body["src_node"], "dst_node": body["dst_node"], "enableKMS": false}),
+        ),
+        ("create_thread_num", {
+            let mut b = body.clone();
+            b["thread_num"] = json!(51);
+            b
+        }),
+        ("create_description", {
+            let mut b = body.clone();
+            b["description"] = json!("<script>");
+            b
+        }),
+        ("create_wrong_type", {
+            let mut b = body.clone();
+            b["enableKMS"] = json!("yes");
+            b
+        }),
+        ("create_bandwidth_overlap", {
+            let mut b = body.clone();
+            b["bandwidth_policy"] = json!([
+            {"start":"01:00","end":"03:00","max_bandwidth":1024},
+            {"start":"02:00","end":"04:00","max_bandwidth":1024}]);
+            b
+        }),
+        ("create_long_ak", {
+            let mut b = body.clone();
+            b["dst_node"]["ak"] = json!("k".repeat(101));
+            b
+        }),
+    ];
+    for (name, case) in cases {
+        snap(
+            name,
+            &server.call(Method::POST, "/task", &case.to_string()).await,
+        );
+    }
+    snap(
+        "create_not_json",
+        &server.call(Method::POST, "/task", "{not json").await,
+    );
+    snap(
+        "create_empty_body",
+        &server.call(Method::POST, "/task", "").await,
+    );
+    let huge = format!(r#"{{"description":"{}"}}"#, "x".repeat(70 * 1024));
+    snap(
+        "create_too_large",
+        &server.call(Method::POST, "/task", &huge).await,
+    );
+
+    body["bandwidth_policy"] = json!([{"start":"22:00","end":"06:00","max_bandwidth":1048576}]);
+    let id = server.create(&body.to_string()).await;
+    assert_eq!(
+        server.get(id).await.json()["bandwidth_policy"],
+        json!([{"start":"22:00","end":"06:00","max_bandwidth":1048576}])
+    );
+    assert_eq!(server.count().await, 1, "refused creates store nothing");
+}
+
+#[tokio::test]
+async fn list_and_count_validation() {
+    let server = TestServer::new();
+    snap(
+        "list_limit_too_big",
+        &server
+            .call(Method::GET, "/task?start=0&limit=101", "")
+            .await,
+    );
+    snap(
+        "list_missing_start",
+        &server.call(Method::GET, "/task?limit=10", "").await,
+    );
+    snap(
+        "list_bad_state",
+        &server
+            .call(Method::GET, "/task?start=0&limit=10&state=9", "")
+            .await,
+    );
+    snap(
+        "list_negative_start",
+        &server
+            .call(Method::GET, "/task?start=-1&limit=10", "")
+            .await,
+    );
+    snap(
+        "count_bad_flag",
+        &server.call(Method::GET, "/task?totalcount=maybe", "").await,
+    );
+}
+
+#[tokio::test]
+async fn list_pages_and_filters() {
+    let server = TestServer::new();
+    let ids: Vec<u64> = futures_ids(&server, 7).await;
+    server.advance(5_000);
+    let page = |start: usize, limit: usize| format!("/task?start={start}&limit={limit}");
+    let first = server.call(Method::GET, &page(0, 4), "").await.json();
+    let second = server.call(Method::GET, &page(4, 4), "").await.json();
+    let seen: Vec<u64> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.as_array().unwrap())
+        .map(|t| t["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seen, ids, "pages are in id order, without gaps or repeats");
+    let succeeded = server
+        .call(Method::GET, "/task?start=0&limit=100&state=5", "")
+        .await
+        .json();
+    assert_eq!(succeeded.as_array().unwrap().len(), 7);
+    let count = server
+        .call(Method::GET, "/task?totalcount=true&state=5", "")
+        .await
+        .json();
+    assert_eq!(count, json!({"taskcount": 7}));
+}
+
+async fn futures_ids(server: &TestServer, n: usize) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(server.create(SUCCEEDING).await);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn gateway_answers() {
+    let server = TestServer::new();
+    let id = server.running_task().await;
+    let path = format!("/v1/{PROJECT_A}/objectstorage/task/{id}");
+    let no_token = server.raw(Method::DELETE, &path, None, b"").await;
+    snap("unauthorized_no_token", &no_token);
+    assert_eq!(
+        no_token.json()["request_id"].as_str(),
+        no_token.headers["x-request-id"].to_str().ok()
+    );
+    snap(
+        "unauthorized_bad_token",
+        &server.raw(Method::DELETE, &path, Some("nope"), b"").await,
+    );
+    snap(
+        "forbidden_other_project",
+        &server.raw(Method::DELETE, &path, Some(TOKEN_B), b"").await,
+    );
+    let b_path = format!("/v1/{PROJECT_B}/objectstorage/task/{id}");
+    snap(
+        "other_project_path",
+        &server
+            .raw(Method::DELETE, &b_path, Some(TOKEN_B), b"")
+            .await,
+    );
+    assert_eq!(
+        server.status(id).await,
+        2,
+        "refused requests change nothing"
+    );
+    snap(
+        "route_not_found",
+        &server
+            .raw(Method::GET, "/v2/whatever", Some(TOKEN_A), b"")
+            .await,
+    );
+    snap(
+        "method_not_allowed",
+        &server.raw(Method::PATCH, &path, Some(TOKEN_A), b"").await,
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_unique() {
+    let server = TestServer::new();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let reply = server.call(Method::GET, "/task?totalcount=true", "").await;
+        assert!(seen.insert(reply.headers["x-request-id"].to_str().unwrap().to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn tokens_can_be_configured() {
+    let server = TestServer::with_config(|config| {
+        config.tokens = vec![oms_reference_server::TokenBinding {
+            token: oms_reference_server::Secret::new("vendor-token"),
+            project_id: PROJECT_B.to_owned(),
+        }];
+    });
+    let count = format!("/v1/{PROJECT_B}/objectstorage/task?totalcount=true");
+    assert_eq!(
+        server
+            .raw(Method::GET, &count, Some("vendor-token"), b"")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server
+            .raw(Method::GET, &count, Some(TOKEN_B), b"")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let secret = format!("{:?}", oms_reference_server::Secret::new("vendor-token"));
+    assert!(
+        !secret.contains("vendor-token"),
+        "Debug redacts secrets: {secret}"
+    );
+}

@@ -1,0 +1,213 @@
+//! A test server on a manual clock, and helpers to call it and read replies.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use oms_reference_server::clock::ManualClock;
+use oms_reference_server::{Config, Limits};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub const PROJECT_A: &str = "0123456789abcdef0123456789abcdef";
+pub const PROJECT_B: &str = "fedcba9876543210fedcba9876543210";
+pub const TOKEN_A: &str = "dev-token-a";
+pub const TOKEN_B: &str = "dev-token-b";
+
+pub const RUNNING: &str = include_str!("../../../../fixtures/create/running.json");
+pub const SUCCEEDING: &str = include_str!("../../../../fixtures/create/succeeding.json");
+pub const FAILING: &str = include_str!("../../../../fixtures/create/failing.json");
+
+/// 2026-11-28T00:00:00Z: a fixed start keeps bandwidth windows deterministic.
+pub const EPOCH_MS: u64 = 1_795_824_000_000;
+
+pub const START_KEYS: &str = r#"{"operation":"start","source_ak":"sak","source_sk":"ssk","target_ak":"tak","target_sk":"tsk"}"#;
+
+pub struct TestServer {
+    router: Router,
+    pub clock: Arc<ManualClock>,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.bytes)
+            )
+        })
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error_code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Status, the headers a client relies on, and the body, with the request
+    /// id redacted: what the snapshots record.
+    pub fn snapshot(&self) -> Value {
+        let header = |name: &str| {
+            self.headers
+                .get(name)
+                .map(|v| Value::String(v.to_str().unwrap_or("<non-ascii>").to_owned()))
+                .unwrap_or(Value::Null)
+        };
+        let request_id = header("x-request-id");
+        assert!(
+            request_id.as_str().is_some_and(|id| id.len() == 32),
+            "every response carries a 32-hex X-Request-Id, got {request_id}"
+        );
+        let mut body = if self.bytes.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        };
+        if body.get("request_id").is_some() {
+            assert_eq!(
+                body["request_id"], request_id,
+                "the body's request_id matches the header"
+            );
+            body["request_id"] = json!("[request-id]");
+        }
+        json!({
+            "status": self.status.as_u16(),
+            "content-type": header("content-type"),
+            "content-length": header("content-length"),
+            "x-request-id": "[request-id]",
+            "body": body,
+        })
+    }
+}
+
+impl TestServer {
+    pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    pub fn with_limits(limits: Limits) -> Self {
+        Self::with_config(|config| config.limits = limits)
+    }
+
+    pub fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        let clock = Arc::new(ManualClock::new(EPOCH_MS));
+        let mut config = Config {
+            clock: clock.clone(),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        Self {
+            router: oms_reference_server::router(config),
+            clock,
+        }
+    }
+
+    pub fn advance(&self, ms: u64) {
+        self.clock.advance(ms);
+    }
+
+    /// Sends a request with a raw path; `token` None sends no credentials.
+    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("x-auth-token", token);
+        }
+        let request = request
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_vec()))
+            .expect("valid request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    /// A request to project A's API with A's token; `rest` follows `/objectstorage`.
+    pub async fn call(&self, method: Method, rest: &str, body: &str) -> Reply {
+        self.in_project(PROJECT_A, TOKEN_A, method, rest, body)
+            .await
+    }
+
+    pub async fn in_project(
+        &self,
+        project: &str,
+        token: &str,
+        method: Method,
+        rest: &str,
+        body: &str,
+    ) -> Reply {
+        let path = format!("/v1/{project}/objectstorage{rest}");
+        self.raw(method, &path, Some(token), body.as_bytes()).await
+    }
+
+    pub async fn create(&self, body: &str) -> u64 {
+        let reply = self.call(Method::POST, "/task", body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "create: {:?}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        reply.json()["id"].as_u64().expect("numeric id")
+    }
+
+    pub async fn get(&self, id: u64) -> Reply {
+        self.call(Method::GET, &format!("/task/{id}"), "").await
+    }
+
+    pub async fn status(&self, id: u64) -> u64 {
+        let reply = self.get(id).await;
+        assert_eq!(reply.status, StatusCode::OK, "get {id}");
+        reply.json()["status"].as_u64().expect("status")
+    }
+
+    pub async fn delete(&self, id: u64) -> Reply {
+        self.call(Method::DELETE, &format!("/task/{id}"), "").await
+    }
+
+    pub async fn put(&self, id: u64, body: &str) -> Reply {
+        self.call(Method::PUT, &format!("/task/{id}"), body).await
+    }
+
+    pub async fn count(&self) -> u64 {
+        self.call(Method::GET, "/task?totalcount=true", "")
+            .await
+            .json()["taskcount"]
+            .as_u64()
+            .expect("taskcount")
+    }
+
+    /// A task in status 2: created and given time to initialise.
+    pub async fn running_task(&self) -> u64 {
+        let id = self.create(RUNNING).await;
+        self.advance(150);
+        assert_eq!(self.status(id).await, 2, "task {id} should be running");
+        id
+    }
+}
