@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -37,11 +37,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/{project_id}/objectstorage/version", get(version))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
-    api.fallback(|| async { ApiError::route_not_found() })
+    let app = api
+        .fallback(|| async { ApiError::route_not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(state.max_body_bytes()))
-        .layer(middleware::from_fn(request_id))
-        .with_state(state)
+        .layer(middleware::from_fn(request_id));
+    #[cfg(feature = "faults")]
+    let app = app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::faults::layer,
+    ));
+    app.with_state(state)
 }
 
 /// The project id of the path (already authorised by [`authenticate`]).
@@ -65,14 +71,21 @@ struct TaskPath {
     task: TaskId,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for TaskPath {
-    type Rejection = ApiError;
+impl FromRequestParts<AppState> for TaskPath {
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let malformed = || {
+            #[cfg(feature = "faults")]
+            if let Some(response) = crate::faults::malformed_id(state) {
+                return response;
+            }
+            ApiError::invalid_task_id().into_response()
+        };
         let Path((project, task)) = Path::<(String, String)>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::invalid_task_id())?;
-        let task = TaskId::parse(&task).ok_or_else(ApiError::invalid_task_id)?;
+            .map_err(|_| malformed())?;
+        let task = TaskId::parse(&task).ok_or_else(malformed)?;
         Ok(Self { project, task })
     }
 }
@@ -139,15 +152,31 @@ async fn create(
 
 async fn query(State(state): State<AppState>, path: TaskPath) -> Result<Response, ApiError> {
     let mut project = locked(&state, &path.project)?;
-    let view = project
-        .get(path.task.0, state.now())
-        .ok_or_else(ApiError::not_found)?;
-    Ok(json_response(to_json(&TaskOut::from(&view))))
+    match project.get(path.task.0, state.now()) {
+        Some(view) => Ok(json_response(wire::task_json(&view))),
+        #[cfg(feature = "faults")]
+        None if state.faults().is(crate::faults::Fault::GhostInGet) => state
+            .faults()
+            .ghost(path.task.0, &path.project)
+            .map(json_response)
+            .ok_or_else(ApiError::not_found),
+        None => Err(ApiError::not_found()),
+    }
 }
 
-async fn delete(State(state): State<AppState>, path: TaskPath) -> Result<StatusCode, ApiError> {
+// The spec defines no query and no body for delete: both are ignored (OMS-DEL-015).
+async fn delete(
+    State(state): State<AppState>,
+    path: TaskPath,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    #[cfg(feature = "faults")]
+    if state.faults().is_on() {
+        return crate::faults::delete(&state, &path.project, path.task.0, uri.query().is_some());
+    }
+    let _ = uri;
     locked(&state, &path.project)?.delete(path.task.0, state.now())?;
-    Ok(StatusCode::OK)
+    Ok(StatusCode::OK.into_response())
 }
 
 async fn update(
@@ -161,7 +190,11 @@ async fn update(
     let mut project = locked(&state, &path.project)?;
     match operation {
         Operation::Start { .. } => project.start(path.task.0, now)?,
-        Operation::Stop => project.stop(path.task.0, now)?,
+        Operation::Stop => {
+            project.stop(path.task.0, now)?;
+            #[cfg(feature = "faults")]
+            state.faults().stopped(path.task.0, now);
+        }
         Operation::ChangeBandwidthpolicy { bandwidth_policy } => {
             let policy =
                 crate::bandwidth::Policy::parse(&bandwidth_policy).map_err(wire::policy_error)?;
@@ -208,6 +241,8 @@ async fn list_or_count(
     match params.totalcount.as_deref() {
         Some("true") => {
             let count = locked(&state, &project)?.count(state.now(), status);
+            #[cfg(feature = "faults")]
+            let count = count + state.faults().ghosts_counted(&project, status.is_none());
             return Ok(json_response(to_json(
                 &serde_json::json!({ "taskcount": count }),
             )));
@@ -226,9 +261,15 @@ async fn list_or_count(
             "`limit` must be from 1 to {MAX_LIST_LIMIT}"
         )));
     }
-    let mut project = locked(&state, &project)?;
-    let views = project.list(state.now(), start, limit, status);
+    let mut guard = locked(&state, &project)?;
+    let views = guard.list(state.now(), start, limit, status);
     let tasks: Vec<TaskOut<'_>> = views.iter().map(TaskOut::from).collect();
+    #[cfg(feature = "faults")]
+    if let Some(with_ghosts) = state.faults().listed_with_ghosts(&project, &tasks)
+        && start == 0
+    {
+        return Ok(json_response(with_ghosts));
+    }
     Ok(json_response(to_json(&tasks)))
 }
 

@@ -51,6 +51,9 @@ pub struct Config {
     /// Largest accepted request body, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
     pub clock: Arc<dyn Clock>,
+    /// A deliberate bug to inject; `None` is the faithful server.
+    #[cfg(feature = "faults")]
+    pub fault: Option<crate::faults::Fault>,
 }
 
 impl Config {
@@ -74,6 +77,8 @@ impl Default for Config {
             limits: Limits::default(),
             max_body_bytes: 64 * 1024,
             clock: Arc::new(SystemClock),
+            #[cfg(feature = "faults")]
+            fault: None,
         }
     }
 }

@@ -258,6 +258,17 @@ impl Project {
         if task.status == Status::Running {
             return Err(EngineError::Running);
         }
+        self.remove(id, now)
+    }
+
+    /// Removes a task whatever its state: only fault injection wants this.
+    #[cfg(feature = "faults")]
+    pub fn remove_even_running(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
+        self.settle(now);
+        self.remove(id, now)
+    }
+
+    fn remove(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
         let task = self.tasks.remove(&id).ok_or(EngineError::NotFound)?;
         if let Some(at) = task.event_at {
             self.events.remove(&(at, id));
@@ -266,6 +277,10 @@ impl Project {
             self.waiting.remove(&(seq, id));
         }
         self.by_status[task.status as usize] -= 1;
+        if task.status == Status::Running {
+            self.running -= 1;
+            self.schedule_waiting(now);
+        }
         Ok(())
     }
 

@@ -10,6 +10,8 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 mod error;
+#[cfg(feature = "faults")]
+pub mod faults;
 mod ids;
 mod middleware;
 mod state;

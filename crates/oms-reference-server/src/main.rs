@@ -39,6 +39,11 @@ struct Cli {
     /// How long a new task stays in status 0 (initializing), in milliseconds.
     #[arg(long, env = "OMS_INIT_MS", default_value_t = Limits::default().init_ms)]
     init_ms: u64,
+
+    /// Inject one deliberate bug, by name (builds with the `faults` feature only; see the README).
+    #[cfg(feature = "faults")]
+    #[arg(long, env = "OMS_FAULT")]
+    fault: Option<oms_reference_server::faults::Fault>,
 }
 
 fn parse_token(raw: &str) -> Result<TokenBinding, String> {
@@ -102,6 +107,11 @@ async fn main() -> ExitCode {
         },
         ..Config::default()
     };
+    #[cfg(feature = "faults")]
+    if let Some(fault) = cli.fault {
+        eprintln!("oms-reference-server: FAULT INJECTED: {} ({})", fault.name(), fault.description());
+        config.fault = Some(fault);
+    }
     if cli.tokens.is_empty() {
         eprintln!(
             "no --token given: using the development credentials (never use them outside development):"

@@ -66,6 +66,10 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         .headers()
         .get("x-auth-token")
         .and_then(|v| v.to_str().ok());
+    #[cfg(feature = "faults")]
+    if state.faults().is(crate::faults::Fault::SkipAuth) {
+        return next.run(request).await;
+    }
     match token.and_then(|t| state.project_of_token(t)) {
         None => ApiError::unauthorized(request_id).into_response(),
         Some(project) if Some(project) != path_project => ApiError::forbidden().into_response(),

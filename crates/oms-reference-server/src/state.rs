@@ -24,6 +24,8 @@ struct Inner {
     next_id: AtomicU64,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
+    #[cfg(feature = "faults")]
+    faults: crate::faults::FaultState,
 }
 
 impl AppState {
@@ -50,6 +52,8 @@ impl AppState {
                 next_id: AtomicU64::new(1),
                 clock: config.clock,
                 max_body_bytes: config.max_body_bytes,
+                #[cfg(feature = "faults")]
+                faults: crate::faults::FaultState::new(config.fault),
             }),
         }
     }
@@ -72,6 +76,18 @@ impl AppState {
     pub fn project(&self, project_id: &str) -> Option<MutexGuard<'_, Project>> {
         let lock = self.inner.projects.get(project_id)?;
         Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The configured fault and its memory.
+    #[cfg(feature = "faults")]
+    pub(crate) fn faults(&self) -> &crate::faults::FaultState {
+        &self.inner.faults
+    }
+
+    /// Every configured project.
+    #[cfg(feature = "faults")]
+    pub(crate) fn project_ids(&self) -> impl Iterator<Item = &str> {
+        self.inner.projects.keys().map(String::as_str)
     }
 
     /// A fresh task id, unique across projects.

@@ -290,6 +290,12 @@ pub struct Created {
     pub task_name: String,
 }
 
+/// A task view rendered as the JSON of `GET …/task/{id}`.
+pub fn task_json(view: &TaskView<'_>) -> Vec<u8> {
+    // Strings, numbers and JSON values only: serialising cannot fail.
+    serde_json::to_vec(&TaskOut::from(view)).unwrap_or_default()
+}
+
 /// The name a task is given: OMS v1 create bodies carry none.
 pub fn task_name(id: u64) -> String {
     format!("oms-task-{id}")
