@@ -1,0 +1,128 @@
+//! The rule catalogue as data: `fixtures/catalogue.toml`, embedded at compile time.
+//! Reports take each rule's level, basis and statement from here; OMS-DEL-009 takes
+//! its fixed list of malformed task ids from here; the tidy test checks the features
+//! against it.
+
+use serde::{Deserialize, Serialize};
+
+const CATALOGUE: &str = include_str!("../../../fixtures/catalogue.toml");
+
+/// How much a rule weighs in the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+}
+
+/// A spec sentence a rule rests on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sentence {
+    pub id: String,
+    pub source: String,
+    pub text: String,
+}
+
+/// One rule of the catalogue.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub level: Level,
+    pub basis: Vec<String>,
+    pub rule: String,
+    /// The reference profile's value, where the rule has one.
+    pub reference: String,
+}
+
+/// A malformed task id of the fixed list, as the exact path segment to send.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MalformedId {
+    pub segment: String,
+    pub kind: String,
+}
+
+/// The whole catalogue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalogue {
+    #[serde(rename = "sentence")]
+    pub sentences: Vec<Sentence>,
+    #[serde(rename = "rule")]
+    pub rules: Vec<Rule>,
+    #[serde(rename = "malformed_id")]
+    pub malformed_ids: Vec<MalformedId>,
+}
+
+/// The embedded catalogue does not parse: a build of the kit that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[error("the embedded rule catalogue is invalid: {0}")]
+pub struct CatalogueError(String);
+
+impl Catalogue {
+    /// The catalogue this build embeds.
+    pub fn embedded() -> Result<Self, CatalogueError> {
+        Self::parse(CATALOGUE)
+    }
+
+    /// Parses a catalogue and checks that every basis names a known sentence.
+    pub fn parse(text: &str) -> Result<Self, CatalogueError> {
+        let catalogue: Self = toml::from_str(text).map_err(|e| CatalogueError(e.to_string()))?;
+        for rule in &catalogue.rules {
+            for basis in &rule.basis {
+                if catalogue.sentence(basis).is_none() {
+                    return Err(CatalogueError(format!(
+                        "{} rests on unknown sentence {basis}",
+                        rule.id
+                    )));
+                }
+            }
+        }
+        Ok(catalogue)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn sentence(&self, id: &str) -> Option<&Sentence> {
+        self.sentences.iter().find(|s| s.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_catalogue_has_seventeen_rules() {
+        let catalogue = Catalogue::embedded().unwrap();
+        assert_eq!(catalogue.rules.len(), 17);
+        assert_eq!(catalogue.rules[0].id, "OMS-DEL-001");
+        assert_eq!(catalogue.rule("OMS-DEL-006").unwrap().level, Level::Should);
+        assert!(
+            catalogue
+                .malformed_ids
+                .iter()
+                .any(|m| m.segment == "%2E%2E")
+        );
+    }
+
+    #[test]
+    fn an_unknown_basis_is_rejected() {
+        let text = r#"
+            sentence = []
+            malformed_id = []
+            [[rule]]
+            id = "X"
+            level = "MUST"
+            basis = ["S9"]
+            rule = "r"
+            reference = ""
+        "#;
+        assert!(Catalogue::parse(text).is_err());
+    }
+}

@@ -1,0 +1,343 @@
+//! The few `check` helpers every judgement goes through. They look only at the raw
+//! JSON and headers received, never at a server's types. A failed check says what
+//! was expected and carries the redacted exchanges behind it; [`Halt`] is how a
+//! step stops a scenario: failed, inconclusive (a precondition not reached), or
+//! error (the kit could not run it).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::config::Answer;
+use crate::http::{Exchange, Received};
+
+/// A check that did not hold.
+#[derive(Debug, Clone)]
+pub struct CheckFailure {
+    pub expectation: String,
+    pub evidence: Vec<Arc<Exchange>>,
+}
+
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "expected: {}", self.expectation)?;
+        for exchange in &self.evidence {
+            f.write_str(&exchange.render())?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a scenario stopped before its last step.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Halt {
+    #[error("{0}")]
+    Failed(CheckFailure),
+    #[error("inconclusive: {0}")]
+    Inconclusive(String),
+    #[error("error: {0}")]
+    Error(String),
+}
+
+/// The one primitive: `holds`, or a failure that states `expectation` and shows
+/// `evidence`.
+pub fn check(
+    holds: bool,
+    expectation: impl FnOnce() -> String,
+    evidence: &[&Arc<Exchange>],
+) -> Result<(), CheckFailure> {
+    if holds {
+        Ok(())
+    } else {
+        Err(CheckFailure {
+            expectation: expectation(),
+            evidence: evidence.iter().map(|e| Arc::clone(e)).collect(),
+        })
+    }
+}
+
+/// What is wrong with a body that should be an *error body* (a JSON object whose
+/// `error_code` and `error_msg` are non-empty strings), if anything.
+pub fn error_body_problem(received: &Received) -> Option<String> {
+    let Some(json) = &received.json else {
+        return Some("the body is not JSON".to_owned());
+    };
+    let Some(object) = json.as_object() else {
+        return Some("the body is not a JSON object".to_owned());
+    };
+    for field in ["error_code", "error_msg"] {
+        match object.get(field) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            Some(_) => return Some(format!("`{field}` is not a non-empty string")),
+            None => return Some(format!("`{field}` is missing")),
+        }
+    }
+    None
+}
+
+fn response(exchange: &Arc<Exchange>) -> Result<&Received, CheckFailure> {
+    exchange.response.as_ref().ok_or_else(|| CheckFailure {
+        expectation: "an answer".to_owned(),
+        evidence: vec![Arc::clone(exchange)],
+    })
+}
+
+/// A successful delete: a 2xx (exactly `declared` in strict mode) with no body,
+/// and `Content-Length: 0` when the header is present.
+pub fn succeeded_without_body(
+    exchange: &Arc<Exchange>,
+    declared: Option<u16>,
+) -> Result<(), CheckFailure> {
+    let r = response(exchange)?;
+    match declared {
+        Some(status) => check(
+            r.status == status,
+            || format!("the declared success status {status}"),
+            &[exchange],
+        )?,
+        None => check(
+            (200..300).contains(&r.status),
+            || "a 2xx status".to_owned(),
+            &[exchange],
+        )?,
+    }
+    check(
+        r.body_len == 0,
+        || "no body (an empty entity)".to_owned(),
+        &[exchange],
+    )?;
+    let length = r.header("content-length").map(str::trim);
+    check(
+        length.is_none_or(|l| l == "0"),
+        || "`Content-Length: 0` where the header is present".to_owned(),
+        &[exchange],
+    )
+}
+
+/// A refusal: a 4xx with an error body; in strict mode one of the `declared`
+/// answers.
+pub fn refused(
+    exchange: &Arc<Exchange>,
+    what: &str,
+    declared: Option<&[Answer]>,
+) -> Result<(), CheckFailure> {
+    let r = response(exchange)?;
+    check(
+        (400..500).contains(&r.status),
+        || format!("{what}: a 4xx status"),
+        &[exchange],
+    )?;
+    if let Some(problem) = error_body_problem(r) {
+        return Err(CheckFailure {
+            expectation: format!("{what}: an error body ({problem})"),
+            evidence: vec![Arc::clone(exchange)],
+        });
+    }
+    if let Some(answers) = declared {
+        check(
+            answers.iter().any(|a| a.matches(r.status, r.error_code())),
+            || format!("{what}: the declared answer {}", list(answers)),
+            &[exchange],
+        )?;
+    }
+    Ok(())
+}
+
+/// An authentication refusal: 401 or 403 with an error body; in strict mode one of
+/// the `declared` answers.
+pub fn unauthenticated(
+    exchange: &Arc<Exchange>,
+    declared: Option<&[Answer]>,
+) -> Result<(), CheckFailure> {
+    let r = response(exchange)?;
+    check(
+        r.status == 401 || r.status == 403,
+        || "a refusal without valid credentials: 401 (or 403)".to_owned(),
+        &[exchange],
+    )?;
+    refused(exchange, "a refusal without valid credentials", declared)
+}
+
+/// No 5xx among `exchanges` (at most five offenders are shown).
+pub fn no_server_error<'a>(
+    exchanges: impl IntoIterator<Item = &'a Arc<Exchange>>,
+    what: &str,
+) -> Result<(), CheckFailure> {
+    let offenders: Vec<&Arc<Exchange>> = exchanges
+        .into_iter()
+        .filter(|e| e.status().is_some_and(|s| s >= 500))
+        .collect();
+    check(
+        offenders.is_empty(),
+        || format!("{what}: no 5xx ({} answered with one)", offenders.len()),
+        &offenders.iter().take(5).copied().collect::<Vec<_>>(),
+    )
+}
+
+/// The answer carries a non-empty `X-Request-Id`.
+pub fn has_request_id(exchange: &Arc<Exchange>) -> Result<(), CheckFailure> {
+    let r = response(exchange)?;
+    check(
+        r.header("x-request-id")
+            .is_some_and(|v| !v.trim().is_empty()),
+        || "an `X-Request-Id` header".to_owned(),
+        &[exchange],
+    )
+}
+
+/// An error answer (4xx or 5xx) is `application/json` with an error body.
+pub fn json_error(exchange: &Arc<Exchange>) -> Result<(), CheckFailure> {
+    let r = response(exchange)?;
+    let json_type = r.header("content-type").is_some_and(|v| {
+        v.trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    check(
+        json_type,
+        || "an error answer with `Content-Type: application/json`".to_owned(),
+        &[exchange],
+    )?;
+    match error_body_problem(r) {
+        None => Ok(()),
+        Some(problem) => Err(CheckFailure {
+            expectation: format!("an error answer with an error body ({problem})"),
+            evidence: vec![Arc::clone(exchange)],
+        }),
+    }
+}
+
+/// Whether a task moved from `before` to `after` by the engine's own progress
+/// (never by a stop or a reset): 0 → 1 → 2 → 4 or 5, or no change.
+pub fn status_consistent(before: i64, after: i64) -> bool {
+    before == after
+        || match before {
+            0 => matches!(after, 1 | 2 | 4 | 5),
+            1 => matches!(after, 2 | 4 | 5),
+            2 => matches!(after, 4 | 5),
+            _ => false,
+        }
+}
+
+/// What differs between a task's snapshot and a later `GET` of it, if anything
+/// (the *intact* of the catalogue).
+pub fn intact_problem(snapshot: &Value, now: &Received) -> Option<String> {
+    if now.status != 200 {
+        return Some(format!("GET answered {} instead of 200", now.status));
+    }
+    let Some(json) = &now.json else {
+        return Some("GET answered a body that is not JSON".to_owned());
+    };
+    for field in ["id", "name", "src_node", "dst_node"] {
+        if json.get(field) != snapshot.get(field) {
+            return Some(format!(
+                "`{field}` changed from {} to {}",
+                show(snapshot.get(field)),
+                show(json.get(field))
+            ));
+        }
+    }
+    let before = snapshot.get("status").and_then(Value::as_i64);
+    let after = json.get("status").and_then(Value::as_i64);
+    match (before, after) {
+        (Some(b), Some(a)) if status_consistent(b, a) => None,
+        (b, a) => Some(format!(
+            "status went from {} to {}",
+            show_opt(b),
+            show_opt(a)
+        )),
+    }
+}
+
+fn show(value: Option<&Value>) -> String {
+    value.map_or_else(|| "nothing".to_owned(), Value::to_string)
+}
+
+fn show_opt(value: Option<i64>) -> String {
+    value.map_or_else(|| "nothing".to_owned(), |v| v.to_string())
+}
+
+fn list(answers: &[Answer]) -> String {
+    answers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+
+    fn exchange(status: u16, headers: &[(&str, &str)], body: &str) -> Arc<Exchange> {
+        Arc::new(Exchange {
+            seq: 0,
+            method: Method::Delete,
+            url: "http://t/v1/p/objectstorage/task/1".to_owned(),
+            raw: false,
+            request_headers: vec![],
+            request_body: None,
+            elapsed_ms: 1,
+            response: Some(Received {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect(),
+                body: body.to_owned(),
+                body_len: body.len(),
+                body_truncated: false,
+                json: serde_json::from_str(body).ok(),
+            }),
+            error: None,
+            curl: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_body_on_a_successful_delete_fails() {
+        assert!(
+            succeeded_without_body(&exchange(200, &[("content-length", "0")], ""), None).is_ok()
+        );
+        assert!(succeeded_without_body(&exchange(204, &[], ""), None).is_ok());
+        assert!(succeeded_without_body(&exchange(204, &[], ""), Some(200)).is_err());
+        assert!(succeeded_without_body(&exchange(200, &[], "{}"), None).is_err());
+        assert!(succeeded_without_body(&exchange(400, &[], ""), None).is_err());
+    }
+
+    #[test]
+    fn refusals_need_a_4xx_and_an_error_body() {
+        let good = r#"{"error_code":"OMS.0063","error_msg":"The task is in progress."}"#;
+        assert!(refused(&exchange(400, &[], good), "x", None).is_ok());
+        assert!(refused(&exchange(500, &[], good), "x", None).is_err());
+        assert!(refused(&exchange(400, &[], r#"{"error_code":""}"#), "x", None).is_err());
+        assert!(refused(&exchange(400, &[], "oops"), "x", None).is_err());
+        let declared = [Answer {
+            status: 400,
+            code: Some("OMS.0063".to_owned()),
+        }];
+        assert!(refused(&exchange(400, &[], good), "x", Some(&declared)).is_ok());
+        let other = r#"{"error_code":"OMS.1009","error_msg":"No resources found."}"#;
+        assert!(refused(&exchange(400, &[], other), "x", Some(&declared)).is_err());
+    }
+
+    #[test]
+    fn statuses_only_move_forward_by_the_engine() {
+        assert!(status_consistent(2, 2));
+        assert!(status_consistent(2, 5));
+        assert!(status_consistent(0, 2));
+        assert!(!status_consistent(2, 3));
+        assert!(!status_consistent(5, 2));
+    }
+
+    #[test]
+    fn a_5xx_anywhere_is_reported() {
+        let ok = exchange(400, &[], "");
+        let bad = exchange(503, &[], "");
+        assert!(no_server_error([&ok], "x").is_ok());
+        let failure = no_server_error([&ok, &bad], "x").unwrap_err();
+        assert_eq!(failure.evidence.len(), 1);
+    }
+}

@@ -1,0 +1,241 @@
+//! The OMS conformance kit: runs the rule catalogue of `conformance-rules.md`,
+//! written as Gherkin in `features/`, against the bundled reference server
+//! (started in-process) or any endpoint, and writes JUnit, Cucumber JSON,
+//! `results.json` and `report.html`. [`run`] is the whole job; `main.rs` only
+//! parses options into [`config::Overrides`] and maps the outcome to an exit code.
+
+pub mod api;
+pub mod catalogue;
+pub mod check;
+pub mod config;
+pub mod embedded;
+pub mod http;
+pub mod malformed;
+pub mod report;
+pub mod suite;
+pub mod verdict;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::catalogue::Catalogue;
+use crate::config::{ConfigError, Overrides, RunConfig, Target};
+use crate::verdict::{ScenarioRecord, Verdict};
+
+/// Why a run could not even start. Renders as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Catalogue(#[from] catalogue::CatalogueError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Suite(#[from] suite::SuiteError),
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error("cannot start the embedded reference server: {0}")]
+    Embedded(#[source] std::io::Error),
+    #[error("cannot write the reports in {path}: {source}")]
+    Reports {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a finished run hands back to `main`.
+#[derive(Debug)]
+pub struct Outcome {
+    pub exit_code: u8,
+    pub report_dir: PathBuf,
+}
+
+/// Resolves the configuration, runs the suite and writes the reports.
+pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
+    let catalogue = Arc::new(Catalogue::embedded()?);
+    let config = Arc::new(RunConfig::resolve(overrides, &catalogue)?);
+    let features = suite::load_features(config.features_dir.as_deref())?;
+    let unmatched = suite::unmatched_steps(&features);
+    if !unmatched.is_empty() {
+        return Err(suite::SuiteError::UnknownSteps(unmatched.join(", ")).into());
+    }
+    if let Target::External(url) = &config.target {
+        http::check_base_url(url)?;
+    }
+    let reports_err = |source| RunError::Reports {
+        path: config.report_dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&config.report_dir).map_err(reports_err)?;
+    let json =
+        std::fs::File::create(config.report_dir.join("cucumber.json")).map_err(reports_err)?;
+
+    let started = Instant::now();
+    let server = match &config.target {
+        Target::Embedded => Some(
+            embedded::Embedded::start()
+                .await
+                .map_err(RunError::Embedded)?,
+        ),
+        Target::External(_) => None,
+    };
+    let base_url = match (&server, &config.target) {
+        (Some(server), _) => server.base_url(),
+        (None, Target::External(url)) => url.clone(),
+        (None, Target::Embedded) => unreachable!("an embedded target always has a server"),
+    };
+    let redactor = Arc::new(http::Redactor::new(config.secrets()));
+    let client = http::Client::new(
+        &base_url,
+        config.deadlines.request,
+        config.body_cap,
+        redactor,
+    )?;
+    let api = Arc::new(api::Api::new(client, config.projects.clone()));
+
+    let planned = suite::plan(&features);
+    let generated = malformed::generate(config.seed, config.generated_ids);
+    println!(
+        "oms-conformance: target {} ({}), profile {}, seed {}{}",
+        match &config.target {
+            Target::Embedded => "embedded reference server",
+            Target::External(_) => "external",
+        },
+        base_url,
+        config.profile_name,
+        config.seed,
+        if config.strict { ", strict" } else { "" }
+    );
+
+    let mut skipped = Vec::new();
+    let mut others_total = 0;
+    let mut selected = 0;
+    for scenario in &planned {
+        match suite::skip_reason(&config, &scenario.rule(), &scenario.tags) {
+            Some(reason) => skipped.push(ScenarioRecord {
+                rule: scenario.rule(),
+                name: scenario.name.clone(),
+                spec: scenario.spec(),
+                verdict: Verdict::Skipped,
+                reason: Some(reason),
+                failure: None,
+                observed: Vec::new(),
+                duration_ms: 0,
+            }),
+            None => {
+                selected += 1;
+                if !scenario.whole_run() {
+                    others_total += 1;
+                }
+            }
+        }
+    }
+
+    let ctx = Arc::new(suite::RunContext::new(
+        Arc::clone(&config),
+        Arc::clone(&catalogue),
+        Arc::clone(&api),
+        generated,
+        others_total,
+    ));
+    let mut aborted = None;
+    if selected > 0 {
+        match preflight(&api).await {
+            Err(reason) => aborted = Some(reason),
+            Ok(()) => {
+                let run = suite::run(Arc::clone(&ctx), features, json);
+                if tokio::time::timeout(config.deadlines.run, run)
+                    .await
+                    .is_err()
+                {
+                    aborted = Some(format!(
+                        "the run deadline of {} s passed before every scenario finished",
+                        config.deadlines.run.as_secs()
+                    ));
+                }
+                ctx.sweep().await;
+            }
+        }
+    }
+
+    let mut records = ctx.records();
+    if let Some(reason) = &aborted {
+        eprintln!("oms-conformance: {reason}");
+        for scenario in &planned {
+            let done = records
+                .iter()
+                .chain(&skipped)
+                .any(|r| r.name == scenario.name && r.rule == scenario.rule());
+            if !done {
+                records.push(ScenarioRecord {
+                    rule: scenario.rule(),
+                    name: scenario.name.clone(),
+                    spec: scenario.spec(),
+                    verdict: Verdict::Error,
+                    reason: Some(reason.clone()),
+                    failure: None,
+                    observed: Vec::new(),
+                    duration_ms: 0,
+                });
+            }
+        }
+    }
+    records.extend(skipped);
+    // Report in the order of the features, whatever order the scenarios ended in.
+    records.sort_by_key(|r| {
+        planned
+            .iter()
+            .position(|p| p.name == r.name && p.rule() == r.rule)
+            .unwrap_or(usize::MAX)
+    });
+
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    let mut judgement = verdict::judge(&catalogue, &config, &records);
+    if let Some(reason) = &aborted {
+        judgement.notes.insert(0, reason.clone());
+        judgement.exit_code = judgement.exit_code.max(2);
+    }
+    let ledger = ctx.ledger();
+    let run = report::Run {
+        config: &config,
+        catalogue: &catalogue,
+        judgement: &judgement,
+        ledger: &ledger,
+        base_url: &base_url,
+        generated: &ctx.generated,
+        exchanges: api.exchanges().len(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    report::write_all(&run).map_err(reports_err)?;
+    report::print_summary(&run);
+    Ok(Outcome {
+        exit_code: judgement.exit_code,
+        report_dir: config.report_dir.clone(),
+    })
+}
+
+/// Checks that the target answers and accepts each project's credentials.
+async fn preflight(api: &api::Api) -> Result<(), String> {
+    for (p, project) in api.projects().iter().enumerate() {
+        let count = api.count(p).await;
+        match count.status() {
+            None => {
+                return Err(format!(
+                    "the target is unreachable: {}",
+                    count.error.clone().unwrap_or_default()
+                ));
+            }
+            Some(200) => {}
+            Some(status) => {
+                return Err(format!(
+                    "the target refused the {} project's count ({status}): check its id and credentials",
+                    project.label
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! `oms-conformance`: parses the command line and the `OMS_CONFORMANCE_*`
+//! environment (clap applies command line over environment), calls
+//! `oms_conformance::run`, and maps the outcome to the exit status: 0 conformant,
+//! 1 not conformant, 2 could not judge (bad flag, bad profile, unreachable target,
+//! nothing ran, a MUST rule inconclusive).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use oms_conformance::config::{Overrides, Secret, parse_duration};
+
+/// Runs the OMS v1 delete-task conformance rules against the bundled reference
+/// server (no --target) or any endpoint.
+#[derive(Debug, Parser)]
+#[command(name = "oms-conformance", version, about)]
+struct Cli {
+    /// Base URL of the target, e.g. http://127.0.0.1:8080. Without it (and without
+    /// `base_url` in the profile) the reference server is started in-process.
+    #[arg(long, env = "OMS_CONFORMANCE_TARGET", value_name = "URL")]
+    target: Option<String>,
+
+    /// Target profile (TOML): projects, credentials, create bodies, deadlines,
+    /// declared values, disabled rules. Default: the built-in reference profile.
+    #[arg(long, env = "OMS_CONFORMANCE_PROFILE", value_name = "FILE")]
+    profile: Option<PathBuf>,
+
+    /// Expectations file of known failures (overrides the profile's).
+    #[arg(long, env = "OMS_CONFORMANCE_EXPECTATIONS", value_name = "FILE")]
+    expectations: Option<PathBuf>,
+
+    /// Check the values the profile declares, and let SHOULD rules fail the run.
+    #[arg(long, env = "OMS_CONFORMANCE_STRICT")]
+    strict: bool,
+
+    /// Seed of the generated malformed task ids (OMS-DEL-009). Default: the clock.
+    #[arg(long, env = "OMS_CONFORMANCE_SEED", value_name = "N")]
+    seed: Option<u64>,
+
+    /// Where the reports go.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_REPORT_DIR",
+        value_name = "DIR",
+        default_value = "target/conformance"
+    )]
+    report_dir: PathBuf,
+
+    /// Read the features from this folder instead of the ones built in.
+    #[arg(long, env = "OMS_CONFORMANCE_FEATURES_DIR", value_name = "DIR")]
+    features_dir: Option<PathBuf>,
+
+    /// Run only these rules (repeatable, or comma-separated).
+    #[arg(
+        long = "rule",
+        env = "OMS_CONFORMANCE_RULES",
+        value_name = "ID",
+        value_delimiter = ','
+    )]
+    rules: Vec<String>,
+
+    /// Token of the profile's first project (prefer the environment variable).
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_TOKEN_FIRST",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token_first: Option<String>,
+
+    /// Token of the profile's second project (prefer the environment variable).
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_TOKEN_SECOND",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token_second: Option<String>,
+
+    /// Deadline of one HTTP exchange (250ms, 5s, 2m).
+    #[arg(long, env = "OMS_CONFORMANCE_REQUEST_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    request_timeout: Option<Duration>,
+
+    /// Deadline for a task to reach a state.
+    #[arg(long, env = "OMS_CONFORMANCE_STATE_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    state_timeout: Option<Duration>,
+
+    /// Deadline of the whole run.
+    #[arg(long, env = "OMS_CONFORMANCE_RUN_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    run_timeout: Option<Duration>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            eprintln!(
+                "{}",
+                rendered.lines().next().unwrap_or("error: bad command line")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let now_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let overrides = Overrides {
+        target: cli.target,
+        profile: cli.profile,
+        expectations: cli.expectations,
+        strict: cli.strict,
+        seed: cli.seed,
+        report_dir: Some(cli.report_dir),
+        features_dir: cli.features_dir,
+        rules: cli.rules,
+        token_first: cli.token_first.map(Secret::new),
+        token_second: cli.token_second.map(Secret::new),
+        request_timeout: cli.request_timeout,
+        state_timeout: cli.state_timeout,
+        run_timeout: cli.run_timeout,
+        now_unix,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(oms_conformance::run(overrides)) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code),
+        Err(e) => {
+            eprintln!(
+                "error: {}",
+                anyhow::Error::from(e).to_string().replace('\n', " ")
+            );
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! The Gherkin suite and cucumber: loading the features (embedded, or from
+//! `--features-dir`), selecting the scenarios a run executes (rules and
+//! capabilities disabled in the profile are skipped with their reason), running
+//! them concurrently, and recording each scenario's verdict in the `after` hook,
+//! which also cleans up the scenario's tasks whatever its outcome. Only this
+//! module and its children know cucumber.
+
+pub mod steps;
+pub mod world;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cucumber::feature::Ext as _;
+use cucumber::gherkin::{self, GherkinEnv};
+use cucumber::{World as _, event};
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+
+use crate::api::{Api, Delete};
+use crate::catalogue::Catalogue;
+use crate::check::Halt;
+use crate::config::{CAPABILITIES, RunConfig};
+use crate::http::Method;
+use crate::verdict::{ScenarioRecord, Verdict};
+use world::OmsWorld;
+
+/// The features this build embeds, by file name.
+const EMBEDDED: [(&str, &str); 1] = [(
+    "delete-task.feature",
+    include_str!("../../../../features/delete-task.feature"),
+)];
+
+/// Tags scenarios may carry besides `@spec:…` and `@needs:…`.
+pub const PLAIN_TAGS: [&str; 2] = ["serial", "whole-run"];
+/// Prefix of the tag naming the operation of a feature.
+pub const OPERATION_TAG: &str = "operation:";
+
+tokio::task_local! {
+    /// The run a World belongs to; cucumber builds Worlds without arguments.
+    pub(crate) static CONTEXT: Arc<RunContext>;
+}
+
+/// The features could not be loaded or do not fit the harness.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("cannot read the features in {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bad feature file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("the features use steps the harness does not define: {0}")]
+    UnknownSteps(String),
+}
+
+/// A scenario of the suite, as the plan sees it.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub feature_tags: Vec<String>,
+    /// The `@OMS-DEL-…` tags of its `Rule:` (exactly one when the suite is tidy).
+    pub rule_tags: Vec<String>,
+    pub rule_name: String,
+    pub name: String,
+    pub tags: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+impl Planned {
+    pub fn rule(&self) -> String {
+        self.rule_tags.first().cloned().unwrap_or_default()
+    }
+
+    pub fn spec(&self) -> Vec<String> {
+        self.tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("spec:"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn whole_run(&self) -> bool {
+        self.tags.iter().any(|t| t == "whole-run")
+    }
+}
+
+/// Loads the features, with their outlines expanded.
+pub fn load_features(dir: Option<&Path>) -> Result<Vec<gherkin::Feature>, SuiteError> {
+    let sources: Vec<(String, String)> = match dir {
+        None => EMBEDDED
+            .iter()
+            .map(|(name, text)| (format!("features/{name}"), (*text).to_owned()))
+            .collect(),
+        Some(dir) => {
+            let read_err = |source| SuiteError::Read {
+                path: dir.display().to_string(),
+                source,
+            };
+            let mut paths: Vec<_> = std::fs::read_dir(dir)
+                .map_err(read_err)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "feature"))
+                .collect();
+            paths.sort();
+            let mut sources = Vec::new();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).map_err(read_err)?;
+                sources.push((path.display().to_string(), text));
+            }
+            sources
+        }
+    };
+    let mut features = Vec::new();
+    for (path, text) in sources {
+        let parse_err = |message: String| SuiteError::Parse {
+            path: path.clone(),
+            message,
+        };
+        let mut feature = gherkin::Feature::parse(&text, GherkinEnv::default())
+            .map_err(|e| parse_err(e.to_string()))?;
+        feature.path = Some(path.clone().into());
+        features.push(
+            feature
+                .expand_examples()
+                .map_err(|e| parse_err(e.to_string()))?,
+        );
+    }
+    Ok(features)
+}
+
+/// Every scenario of the features, in order.
+pub fn plan(features: &[gherkin::Feature]) -> Vec<Planned> {
+    let mut planned = Vec::new();
+    for feature in features {
+        let background: Vec<String> = feature
+            .background
+            .iter()
+            .flat_map(|b| b.steps.iter().map(|s| s.value.clone()))
+            .collect();
+        let mut add = |rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+            let mut steps = background.clone();
+            steps.extend(rule.into_iter().flat_map(|r| {
+                r.background
+                    .iter()
+                    .flat_map(|b| b.steps.iter().map(|s| s.value.clone()))
+            }));
+            steps.extend(scenario.steps.iter().map(|s| s.value.clone()));
+            planned.push(Planned {
+                feature_tags: feature.tags.clone(),
+                rule_tags: rule.map(|r| r.tags.clone()).unwrap_or_default(),
+                rule_name: rule.map(|r| r.name.clone()).unwrap_or_default(),
+                name: scenario.name.clone(),
+                tags: scenario.tags.clone(),
+                steps,
+            });
+        };
+        for scenario in &feature.scenarios {
+            add(None, scenario);
+        }
+        for rule in &feature.rules {
+            for scenario in &rule.scenarios {
+                add(Some(rule), scenario);
+            }
+        }
+    }
+    planned
+}
+
+/// Steps of the features that match no step definition, or more than one.
+pub fn unmatched_steps(features: &[gherkin::Feature]) -> Vec<String> {
+    let collection = OmsWorld::collection();
+    let mut unmatched = BTreeSet::new();
+    let mut visit = |step: &gherkin::Step| match collection.find(step) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            unmatched.insert(format!("`{}` (no definition)", step.value));
+        }
+        Err(e) => {
+            unmatched.insert(format!("`{}` (ambiguous: {e})", step.value));
+        }
+    };
+    for feature in features {
+        let scenarios = feature
+            .scenarios
+            .iter()
+            .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+        for scenario in scenarios {
+            scenario.steps.iter().for_each(&mut visit);
+        }
+        feature
+            .background
+            .iter()
+            .flat_map(|b| b.steps.iter())
+            .for_each(&mut visit);
+    }
+    unmatched.into_iter().collect()
+}
+
+/// Why a scenario is not run, if it is not: the reason is the profile's.
+pub fn skip_reason(config: &RunConfig, rule: &str, tags: &[String]) -> Option<String> {
+    if !config.only_rules.is_empty() && !config.only_rules.iter().any(|r| r == rule) {
+        return Some("not selected (--rule)".to_owned());
+    }
+    if let Some(reason) = config.disabled_rules.get(rule) {
+        return Some(format!("disabled in the profile: {reason}"));
+    }
+    for capability in CAPABILITIES {
+        if tags
+            .iter()
+            .any(|t| t.strip_prefix("needs:") == Some(capability))
+            && let Some(reason) = config.disabled_capabilities.get(capability)
+        {
+            return Some(format!("capability {capability} disabled: {reason}"));
+        }
+    }
+    None
+}
+
+/// A task the run created, and whether it was cleaned up.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LedgerEntry {
+    pub project: String,
+    pub id: i64,
+    pub cleaned: bool,
+    /// Why it could not be cleaned, when it could not.
+    pub note: Option<String>,
+}
+
+/// Everything a run's scenarios share.
+#[derive(Debug)]
+pub struct RunContext {
+    pub config: Arc<RunConfig>,
+    pub catalogue: Arc<Catalogue>,
+    pub api: Arc<Api>,
+    /// The generated malformed task ids of this run's seed.
+    pub generated: Vec<String>,
+    pub started: Instant,
+    records: Mutex<Vec<ScenarioRecord>>,
+    ledger: Mutex<Vec<LedgerEntry>>,
+    next_home: AtomicUsize,
+    /// Scenarios without `@whole-run` that will run, and how many have finished.
+    others_total: usize,
+    others_finished: AtomicUsize,
+}
+
+impl RunContext {
+    pub fn new(
+        config: Arc<RunConfig>,
+        catalogue: Arc<Catalogue>,
+        api: Arc<Api>,
+        generated: Vec<String>,
+        others_total: usize,
+    ) -> Self {
+        Self {
+            config,
+            catalogue,
+            api,
+            generated,
+            started: Instant::now(),
+            records: Mutex::new(Vec::new()),
+            ledger: Mutex::new(Vec::new()),
+            next_home: AtomicUsize::new(0),
+            others_total,
+            others_finished: AtomicUsize::new(0),
+        }
+    }
+
+    /// The project of the next scenario that names none: round robin, so that the
+    /// parallel-task quota of one project is not the bottleneck.
+    pub fn next_home(&self) -> usize {
+        self.next_home.fetch_add(1, Ordering::Relaxed) % self.api.projects().len()
+    }
+
+    pub fn others_finished(&self) -> bool {
+        self.others_finished.load(Ordering::SeqCst) >= self.others_total
+    }
+
+    pub fn enter_in_ledger(&self, project: usize, id: i64) {
+        if let Ok(mut ledger) = self.ledger.lock() {
+            ledger.push(LedgerEntry {
+                project: self.api.projects()[project].label.to_owned(),
+                id,
+                cleaned: false,
+                note: None,
+            });
+        }
+    }
+
+    fn mark_cleaned(&self, project: usize, id: i64, outcome: Result<(), String>) {
+        let label = self.api.projects()[project].label;
+        if let Ok(mut ledger) = self.ledger.lock()
+            && let Some(entry) = ledger.iter_mut().find(|e| e.project == label && e.id == id)
+        {
+            entry.cleaned = outcome.is_ok();
+            entry.note = outcome.err();
+        }
+    }
+
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        self.ledger.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn records(&self) -> Vec<ScenarioRecord> {
+        self.records.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    pub fn push_record(&self, record: ScenarioRecord) {
+        if let Ok(mut records) = self.records.lock() {
+            records.push(record);
+        }
+    }
+
+    /// Stops and deletes every task of the ledger not cleaned yet (after a run
+    /// deadline cut scenarios short).
+    pub async fn sweep(&self) {
+        for entry in self.ledger().into_iter().filter(|e| !e.cleaned) {
+            let project = self
+                .api
+                .projects()
+                .iter()
+                .position(|p| p.label == entry.project)
+                .unwrap_or(0);
+            let outcome = clean(&self.api, project, entry.id, self.config.deadlines.state).await;
+            self.mark_cleaned(project, entry.id, outcome);
+        }
+    }
+
+    /// The `after` hook: cleans the scenario's tasks, records its verdict, prints a
+    /// progress line.
+    async fn finish(
+        &self,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+        finished: &event::ScenarioFinished,
+        world: Option<&mut OmsWorld>,
+    ) {
+        let rule_id = rule
+            .and_then(|r| r.tags.first().cloned())
+            .unwrap_or_default();
+        let whole_run = scenario.tags.iter().any(|t| t == "whole-run");
+        let mut duration_ms = 0;
+        let (verdict, reason, failure, observed) = match world {
+            None => (
+                Verdict::Error,
+                Some("the scenario could not start".to_owned()),
+                None,
+                Vec::new(),
+            ),
+            Some(world) => {
+                duration_ms =
+                    u64::try_from(world.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                for task in std::mem::take(&mut world.tasks) {
+                    let outcome = clean(
+                        &self.api,
+                        task.project,
+                        task.id,
+                        self.config.deadlines.state,
+                    )
+                    .await;
+                    self.mark_cleaned(task.project, task.id, outcome);
+                }
+                let observed = world
+                    .exchanges
+                    .iter()
+                    .filter(|e| e.method == Method::Delete)
+                    .map(|e| e.observed())
+                    .collect();
+                let (verdict, reason, failure) = match (finished, &world.halted) {
+                    (event::ScenarioFinished::StepPassed, _) => (Verdict::Pass, None, None),
+                    (event::ScenarioFinished::StepFailed(..), Some(Halt::Failed(f))) => {
+                        (Verdict::Fail, Some(f.expectation.clone()), Some(f.clone()))
+                    }
+                    (event::ScenarioFinished::StepFailed(..), Some(Halt::Inconclusive(r))) => {
+                        (Verdict::Inconclusive, Some(r.clone()), None)
+                    }
+                    (event::ScenarioFinished::StepFailed(..), Some(Halt::Error(r))) => {
+                        (Verdict::Error, Some(r.clone()), None)
+                    }
+                    (event::ScenarioFinished::StepFailed(_, _, e), None) => {
+                        (Verdict::Error, Some(e.to_string()), None)
+                    }
+                    (event::ScenarioFinished::StepSkipped, _) => (
+                        Verdict::Error,
+                        Some("a step has no definition".to_owned()),
+                        None,
+                    ),
+                    (event::ScenarioFinished::BeforeHookFailed(_), _) => (
+                        Verdict::Error,
+                        Some("the before hook failed".to_owned()),
+                        None,
+                    ),
+                };
+                (verdict, reason, failure, observed)
+            }
+        };
+        let spec = scenario
+            .tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("spec:"))
+            .map(str::to_owned)
+            .collect();
+        print_progress(
+            verdict,
+            &rule_id,
+            &scenario.name,
+            reason.as_deref(),
+            failure.as_ref(),
+        );
+        self.push_record(ScenarioRecord {
+            rule: rule_id,
+            name: scenario.name.clone(),
+            spec,
+            verdict,
+            reason,
+            failure,
+            observed,
+            duration_ms,
+        });
+        if !whole_run {
+            self.others_finished.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+fn print_progress(
+    verdict: Verdict,
+    rule: &str,
+    name: &str,
+    reason: Option<&str>,
+    failure: Option<&crate::check::CheckFailure>,
+) {
+    println!("{:<12} {rule}  {name}", verdict.as_str());
+    let detail = match (failure, reason) {
+        (Some(f), _) => Some(f.to_string()),
+        (None, Some(r)) if verdict != Verdict::Pass => Some(r.to_owned()),
+        _ => None,
+    };
+    if let Some(detail) = detail {
+        for line in detail.lines().take(20) {
+            println!("             | {line}");
+        }
+    }
+}
+
+/// Stops a task if it runs, then deletes it; done when `GET` says it is gone.
+async fn clean(api: &Api, p: usize, id: i64, within: std::time::Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        let get = api.get(p, id).await;
+        let Some(response) = &get.response else {
+            last = get.error.clone().unwrap_or_default();
+            if api.target_gone() {
+                break;
+            }
+            continue;
+        };
+        if (400..500).contains(&response.status) {
+            return Ok(());
+        }
+        let status = response
+            .json
+            .as_ref()
+            .and_then(|j| j.get("status"))
+            .and_then(Value::as_i64);
+        if status == Some(2) {
+            let stop = api.stop(p, id).await;
+            last = format!("stop answered {}", stop.observed());
+        } else {
+            let delete = api.delete(p, &id.to_string(), Delete::default()).await;
+            if delete.status().is_some_and(|s| (200..300).contains(&s)) {
+                return Ok(());
+            }
+            last = format!("delete answered {}", delete.observed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Err(format!("task {id} could not be cleaned up: {last}"))
+}
+
+/// Runs the selected scenarios of `features`; the records land in `ctx`. The
+/// Cucumber JSON report goes to `json`.
+pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: std::fs::File) {
+    let config = Arc::clone(&ctx.config);
+    let filter =
+        move |_: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+            let rule_id = rule
+                .and_then(|r| r.tags.first().cloned())
+                .unwrap_or_default();
+            skip_reason(&config, &rule_id, &scenario.tags).is_none()
+        };
+    let cucumber = OmsWorld::cucumber::<&str>()
+        .with_parser(Preparsed)
+        .with_writer(cucumber::writer::Json::new(json))
+        .fail_on_skipped()
+        .after(after_hook)
+        .with_default_cli();
+    let _writer = CONTEXT
+        .scope(ctx, cucumber.filter_run(features, filter))
+        .await;
+}
+
+fn after_hook<'a>(
+    _feature: &'a gherkin::Feature,
+    rule: Option<&'a gherkin::Rule>,
+    scenario: &'a gherkin::Scenario,
+    finished: &'a event::ScenarioFinished,
+    world: Option<&'a mut OmsWorld>,
+) -> LocalBoxFuture<'a, ()> {
+    Box::pin(async move {
+        let ctx = CONTEXT.with(Arc::clone);
+        ctx.finish(rule, scenario, finished, world).await;
+    })
+}
+
+/// Hands cucumber the features already parsed (and checked) by [`load_features`].
+struct Preparsed;
+
+impl cucumber::Parser<Vec<gherkin::Feature>> for Preparsed {
+    type Cli = cucumber::cli::Empty;
+    type Output =
+        futures::stream::Iter<std::vec::IntoIter<cucumber::parser::Result<gherkin::Feature>>>;
+
+    fn parse(self, input: Vec<gherkin::Feature>, _cli: Self::Cli) -> Self::Output {
+        futures::stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
+    }
+}

@@ -1,0 +1,211 @@
+//! Verdicts: per scenario as recorded after it ran, per rule as aggregated here, and
+//! the run's exit status. Known failures of the expectations file are applied here:
+//! an excused failure does not count, a known failure that passes is reported, an
+//! expired entry fails the run.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::catalogue::{Catalogue, Level};
+use crate::check::CheckFailure;
+use crate::config::RunConfig;
+use crate::http::Exchange;
+
+/// The outcome of a scenario or a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Inconclusive,
+    Skipped,
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Inconclusive => "inconclusive",
+            Self::Skipped => "skipped",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One scenario, as it ended.
+#[derive(Debug, Clone)]
+pub struct ScenarioRecord {
+    pub rule: String,
+    pub name: String,
+    pub spec: Vec<String>,
+    pub verdict: Verdict,
+    /// Why it did not pass: the failed expectation, the precondition not reached,
+    /// the error, or the reason it was skipped.
+    pub reason: Option<String>,
+    pub failure: Option<CheckFailure>,
+    /// `STATUS` or `STATUS CODE` of every DELETE answer the scenario received.
+    pub observed: Vec<String>,
+    pub duration_ms: u64,
+}
+
+/// One rule, over its scenarios.
+#[derive(Debug, Clone)]
+pub struct RuleResult {
+    pub id: String,
+    pub level: Level,
+    pub verdict: Verdict,
+    pub scenarios: Vec<ScenarioRecord>,
+    /// Distinct observed answers, sorted.
+    pub observed: Vec<String>,
+    /// The expectations-file entry that excuses this rule's failure, if any applies.
+    pub known_failure: Option<String>,
+    /// Whether the rule weighs like a MUST in this run (MUST, or SHOULD with `--strict`).
+    pub binding: bool,
+}
+
+/// The judgement of a whole run.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub rules: Vec<RuleResult>,
+    pub passed: usize,
+    pub failed: usize,
+    pub inconclusive: usize,
+    pub skipped: usize,
+    pub errors: usize,
+    pub exit_code: u8,
+    /// Messages for the operator (known failures that passed, expired entries, why
+    /// the run could not be judged).
+    pub notes: Vec<String>,
+}
+
+/// Aggregates scenario records into rule verdicts and the exit status.
+pub fn judge(catalogue: &Catalogue, config: &RunConfig, records: &[ScenarioRecord]) -> Judgement {
+    let mut notes = Vec::new();
+    let mut rules = Vec::new();
+    for rule in &catalogue.rules {
+        let scenarios: Vec<ScenarioRecord> = records
+            .iter()
+            .filter(|r| r.rule == rule.id)
+            .cloned()
+            .collect();
+        let verdict = aggregate(scenarios.iter().map(|s| s.verdict));
+        let mut observed: Vec<String> = scenarios
+            .iter()
+            .flat_map(|s| s.observed.iter().cloned())
+            .collect();
+        observed.sort();
+        observed.dedup();
+        let expectation = config.expectations.iter().find(|e| e.rule == rule.id);
+        let mut known_failure = None;
+        if let Some(e) = expectation {
+            if e.expired {
+                notes.push(format!(
+                    "the expectation for {} expired on {}: review it ({})",
+                    e.rule, e.expires, e.reason
+                ));
+            } else if verdict == Verdict::Fail {
+                known_failure = Some(format!("{} (until {})", e.reason, e.expires));
+            } else if verdict == Verdict::Pass {
+                notes.push(format!(
+                    "{} is listed as a known failure but passed: remove its entry from the expectations file",
+                    e.rule
+                ));
+            }
+        }
+        rules.push(RuleResult {
+            id: rule.id.clone(),
+            level: rule.level,
+            verdict,
+            scenarios,
+            observed,
+            known_failure,
+            binding: rule.level == Level::Must || config.strict,
+        });
+    }
+
+    let count = |v: Verdict| records.iter().filter(|r| r.verdict == v).count();
+    let ran = records.iter().any(|r| r.verdict != Verdict::Skipped);
+    let failing: Vec<&RuleResult> = rules
+        .iter()
+        .filter(|r| r.binding && r.verdict == Verdict::Fail && r.known_failure.is_none())
+        .collect();
+    let unjudged: Vec<&RuleResult> = rules
+        .iter()
+        .filter(|r| r.binding && matches!(r.verdict, Verdict::Inconclusive | Verdict::Error))
+        .collect();
+    let expired = config.expectations.iter().any(|e| e.expired);
+    let exit_code = if !ran {
+        notes
+            .push("nothing was tested: every scenario was skipped or none was selected".to_owned());
+        2
+    } else if !failing.is_empty() || expired {
+        1
+    } else if !unjudged.is_empty() {
+        notes.push(format!(
+            "could not judge {}",
+            unjudged
+                .iter()
+                .map(|r| format!("{} ({})", r.id, r.verdict.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        2
+    } else {
+        0
+    };
+    Judgement {
+        rules,
+        passed: count(Verdict::Pass),
+        failed: count(Verdict::Fail),
+        inconclusive: count(Verdict::Inconclusive),
+        skipped: count(Verdict::Skipped),
+        errors: count(Verdict::Error),
+        exit_code,
+        notes,
+    }
+}
+
+/// A rule fails if any scenario failed; otherwise it is in error, inconclusive,
+/// passed or skipped, in that order of precedence.
+fn aggregate(verdicts: impl Iterator<Item = Verdict>) -> Verdict {
+    let all: Vec<Verdict> = verdicts.collect();
+    for v in [
+        Verdict::Fail,
+        Verdict::Error,
+        Verdict::Inconclusive,
+        Verdict::Pass,
+    ] {
+        if all.contains(&v) {
+            return v;
+        }
+    }
+    Verdict::Skipped
+}
+
+/// The exchanges behind a failure, for the reports.
+pub fn evidence(record: &ScenarioRecord) -> Vec<Arc<Exchange>> {
+    record
+        .failure
+        .as_ref()
+        .map(|f| f.evidence.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_outweighs_everything() {
+        use Verdict::*;
+        assert_eq!(aggregate([Pass, Fail, Inconclusive].into_iter()), Fail);
+        assert_eq!(aggregate([Pass, Inconclusive].into_iter()), Inconclusive);
+        assert_eq!(aggregate([Pass, Error, Inconclusive].into_iter()), Error);
+        assert_eq!(aggregate([Pass, Skipped].into_iter()), Pass);
+        assert_eq!(aggregate([Skipped].into_iter()), Skipped);
+        assert_eq!(aggregate(std::iter::empty()), Skipped);
+    }
+}
