@@ -35,6 +35,22 @@ pub struct TokenBinding {
     pub project_id: String,
 }
 
+/// An access key, its secret, and the one project it is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AkSkBinding {
+    pub ak: String,
+    pub sk: Secret,
+    pub project_id: String,
+}
+
+/// The development AK/SK pairs used when none are configured, one per
+/// development project. Public by design, like [`DEV_TOKENS`]; the first is the
+/// pair of the known-answer vectors in `signing.md`.
+pub const DEV_AKSK: [(&str, &str, &str); 2] = [
+    ("DUMMYAK", "DUMMYSK", "0123456789abcdef0123456789abcdef"),
+    ("DUMMYAKB", "DUMMYSKB", "fedcba9876543210fedcba9876543210"),
+];
+
 /// The development credentials used when none are configured: two tokens for
 /// two projects, so project-isolation rules can run out of the box. They are
 /// public by design and printed at start-up; never use them outside a laptop or CI.
@@ -47,6 +63,7 @@ pub const DEV_TOKENS: [(&str, &str); 2] = [
 #[derive(Debug, Clone)]
 pub struct Config {
     pub tokens: Vec<TokenBinding>,
+    pub aksk: Vec<AkSkBinding>,
     pub limits: Limits,
     /// Largest accepted request body, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
@@ -57,6 +74,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// The development AK/SK set.
+    pub fn dev_aksk() -> Vec<AkSkBinding> {
+        DEV_AKSK
+            .iter()
+            .map(|(ak, sk, project)| AkSkBinding {
+                ak: (*ak).to_owned(),
+                sk: Secret::new(*sk),
+                project_id: (*project).to_owned(),
+            })
+            .collect()
+    }
+
     /// The development token set.
     pub fn dev_tokens() -> Vec<TokenBinding> {
         DEV_TOKENS
@@ -74,6 +103,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             tokens: Self::dev_tokens(),
+            aksk: Self::dev_aksk(),
             limits: Limits::default(),
             max_body_bytes: 64 * 1024,
             clock: Arc::new(SystemClock),

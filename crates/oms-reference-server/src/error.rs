@@ -119,13 +119,37 @@ impl ApiError {
     }
 
     pub fn unauthorized(request_id: String) -> Self {
+        Self::gateway_401(
+            "APIGW.0301",
+            "Incorrect IAM authentication information: the token is missing or not valid.",
+            request_id,
+        )
+    }
+
+    pub fn bad_signature(detail: &'static str, request_id: String) -> Self {
+        Self::gateway_401(
+            "APIGW.0301",
+            format!("Incorrect IAM authentication information: {detail}."),
+            request_id,
+        )
+    }
+
+    pub fn sdk_date_skew(request_id: String) -> Self {
+        Self::gateway_401(
+            "APIGW.0303",
+            "Incorrect app authentication information: X-Sdk-Date is more than 15 minutes off.",
+            request_id,
+        )
+    }
+
+    fn gateway_401(
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+        request_id: String,
+    ) -> Self {
         Self {
             request_id: Some(request_id),
-            ..Self::new(
-                StatusCode::UNAUTHORIZED,
-                "APIGW.0301",
-                "Incorrect IAM authentication information: the token is missing or not valid.",
-            )
+            ..Self::new(StatusCode::UNAUTHORIZED, code, message)
         }
     }
 

@@ -14,13 +14,14 @@ mod error;
 pub mod faults;
 mod ids;
 mod middleware;
+pub mod signing;
 mod state;
 mod wire;
 pub mod workload;
 
 use std::future::Future;
 
-pub use config::{Config, DEV_TOKENS, Secret, TokenBinding};
+pub use config::{AkSkBinding, Config, DEV_AKSK, DEV_TOKENS, Secret, TokenBinding};
 pub use engine::Limits;
 pub use state::AppState;
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use oms_reference_server::{Config, Limits, Secret, TokenBinding};
+use oms_reference_server::{AkSkBinding, Config, Limits, Secret, TokenBinding};
 
 /// The reference implementation of the Huawei Cloud OMS v1 task API, usable as a local emulator.
 #[derive(Debug, Parser)]
@@ -16,9 +16,14 @@ struct Cli {
     listen: SocketAddr,
 
     /// An X-Auth-Token and the project it is scoped to, as TOKEN=PROJECT_ID; repeatable
-    /// (comma-separated in the variable). Without any, the development set is used.
+    /// (comma-separated in the variable). With no --token and no --aksk, the development sets are used.
     #[arg(long = "token", env = "OMS_TOKENS", value_delimiter = ',', value_parser = parse_token, hide_env_values = true)]
     tokens: Vec<TokenBinding>,
+
+    /// An access key pair and the project it is bound to, as AK:SK=PROJECT_ID; repeatable
+    /// (comma-separated in the variable). Requests signed with it (SDK-HMAC-SHA256) are accepted.
+    #[arg(long = "aksk", env = "OMS_AKSK", value_delimiter = ',', value_parser = parse_aksk, hide_env_values = true)]
+    aksk: Vec<AkSkBinding>,
 
     /// Largest accepted request body in bytes; larger bodies get 413.
     #[arg(long, env = "OMS_MAX_BODY_BYTES", default_value_t = Config::default().max_body_bytes)]
@@ -46,20 +51,38 @@ struct Cli {
     fault: Option<oms_reference_server::faults::Fault>,
 }
 
-fn parse_token(raw: &str) -> Result<TokenBinding, String> {
-    let (token, project) = raw
-        .split_once('=')
-        .ok_or_else(|| "expected TOKEN=PROJECT_ID".to_owned())?;
-    if token.is_empty() || project.is_empty() || project.contains('/') {
-        return Err(
-            "expected TOKEN=PROJECT_ID with both parts non-empty and no '/' in the project id"
-                .to_owned(),
-        );
+/// Splits `CREDENTIAL=PROJECT_ID`, checking both parts.
+fn split_binding<'a>(raw: &'a str, shape: &str) -> Result<(&'a str, &'a str), String> {
+    match raw.rsplit_once('=') {
+        Some((credential, project))
+            if !credential.is_empty() && !project.is_empty() && !project.contains('/') =>
+        {
+            Ok((credential, project))
+        }
+        _ => Err(format!(
+            "expected {shape}=PROJECT_ID, both non-empty, no '/' in the project id"
+        )),
     }
+}
+
+fn parse_token(raw: &str) -> Result<TokenBinding, String> {
+    let (token, project) = split_binding(raw, "TOKEN")?;
     Ok(TokenBinding {
         token: Secret::new(token),
         project_id: project.to_owned(),
     })
+}
+
+fn parse_aksk(raw: &str) -> Result<AkSkBinding, String> {
+    let (pair, project) = split_binding(raw, "AK:SK")?;
+    match pair.split_once(':') {
+        Some((ak, sk)) if !ak.is_empty() && !sk.is_empty() => Ok(AkSkBinding {
+            ak: ak.to_owned(),
+            sk: Secret::new(sk),
+            project_id: project.to_owned(),
+        }),
+        _ => Err("expected AK:SK=PROJECT_ID with a non-empty AK and SK".to_owned()),
+    }
 }
 
 async fn shutdown_signal() {
@@ -109,18 +132,26 @@ async fn main() -> ExitCode {
     };
     #[cfg(feature = "faults")]
     if let Some(fault) = cli.fault {
-        eprintln!("oms-reference-server: FAULT INJECTED: {} ({})", fault.name(), fault.description());
+        eprintln!(
+            "oms-reference-server: FAULT INJECTED: {} ({})",
+            fault.name(),
+            fault.description()
+        );
         config.fault = Some(fault);
     }
-    if cli.tokens.is_empty() {
+    if cli.tokens.is_empty() && cli.aksk.is_empty() {
         eprintln!(
-            "no --token given: using the development credentials (never use them outside development):"
+            "no --token or --aksk given: using the development credentials (never outside development):"
         );
         for (token, project) in oms_reference_server::DEV_TOKENS {
             eprintln!("  X-Auth-Token: {token}  ->  project {project}");
         }
+        for (ak, sk, project) in oms_reference_server::DEV_AKSK {
+            eprintln!("  AK/SK: {ak} / {sk}  ->  project {project}");
+        }
     } else {
         config.tokens = cli.tokens;
+        config.aksk = cli.aksk;
     }
 
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::engine::Project;
 
 /// Cheap to clone; handed to every handler through `State`.
@@ -21,6 +21,8 @@ struct Inner {
     projects: HashMap<String, Mutex<Project>>,
     /// Token → the project it is scoped to.
     tokens: HashMap<String, String>,
+    /// Access key → (secret key, the project it is bound to).
+    aksk: HashMap<String, (Secret, String)>,
     next_id: AtomicU64,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
@@ -33,22 +35,25 @@ impl AppState {
         let projects = config
             .tokens
             .iter()
-            .map(|b| {
-                (
-                    b.project_id.clone(),
-                    Mutex::new(Project::new(config.limits)),
-                )
-            })
+            .map(|b| &b.project_id)
+            .chain(config.aksk.iter().map(|b| &b.project_id))
+            .map(|p| (p.clone(), Mutex::new(Project::new(config.limits))))
             .collect();
         let tokens = config
             .tokens
             .iter()
             .map(|b| (b.token.expose().to_owned(), b.project_id.clone()))
             .collect();
+        let aksk = config
+            .aksk
+            .iter()
+            .map(|b| (b.ak.clone(), (b.sk.clone(), b.project_id.clone())))
+            .collect();
         Self {
             inner: Arc::new(Inner {
                 projects,
                 tokens,
+                aksk,
                 next_id: AtomicU64::new(1),
                 clock: config.clock,
                 max_body_bytes: config.max_body_bytes,
@@ -69,6 +74,11 @@ impl AppState {
     /// The project a token is scoped to.
     pub fn project_of_token(&self, token: &str) -> Option<&str> {
         self.inner.tokens.get(token).map(String::as_str)
+    }
+
+    /// The secret key of an access key and the project it is bound to.
+    pub fn secret_of_access_key(&self, ak: &str) -> Option<(&Secret, &str)> {
+        self.inner.aksk.get(ak).map(|(sk, p)| (sk, p.as_str()))
     }
 
     /// Locks a project. The engine never panics while holding the lock, but a

@@ -6,4 +6,5 @@ mod api;
 mod engine;
 mod model;
 mod robustness;
+mod signing;
 mod support;

@@ -126,6 +126,11 @@ impl TestServer {
             .header("content-type", "application/json")
             .body(Body::from(body.to_vec()))
             .expect("valid request");
+        self.send(request).await
+    }
+
+    /// Sends a fully built request.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()
