@@ -504,7 +504,7 @@ impl Client {
                 cut -= 1;
             }
             text.truncate(cut);
-            text.push_str("…");
+            text.push('…');
         }
         Received {
             status,

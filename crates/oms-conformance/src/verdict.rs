@@ -46,7 +46,8 @@ pub struct ScenarioRecord {
     /// the error, or the reason it was skipped.
     pub reason: Option<String>,
     pub failure: Option<CheckFailure>,
-    /// `STATUS` or `STATUS CODE` of every DELETE answer the scenario received.
+    /// `STATUS` or `STATUS CODE` of the DELETE answers the scenario received,
+    /// distinct and sorted.
     pub observed: Vec<String>,
     pub duration_ms: u64,
 }

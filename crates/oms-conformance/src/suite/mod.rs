@@ -365,12 +365,14 @@ impl RunContext {
                     .await;
                     self.mark_cleaned(task.project, task.id, outcome);
                 }
-                let observed = world
+                let mut observed: Vec<String> = world
                     .exchanges
                     .iter()
                     .filter(|e| e.method == Method::Delete)
                     .map(|e| e.observed())
                     .collect();
+                observed.sort();
+                observed.dedup();
                 let (verdict, reason, failure) = match (finished, &world.halted) {
                     (event::ScenarioFinished::StepPassed, _) => (Verdict::Pass, None, None),
                     (event::ScenarioFinished::StepFailed(..), Some(Halt::Failed(f))) => {

@@ -1,0 +1,87 @@
+//! Bad command lines and bad profiles: exit 2 and exactly one line saying what
+//! is wrong; `--help` documents every option.
+
+use crate::support::{self, run_binary};
+
+fn one_line(ran: &crate::support::Ran) -> &str {
+    assert_eq!(ran.code, 2, "{}", ran.explain());
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", ran.explain());
+    assert!(ran.stdout.is_empty(), "{}", ran.explain());
+    lines[0]
+}
+
+#[test]
+fn an_unknown_flag_exits_2_with_one_line() {
+    let ran = run_binary("bad-flag", &["--bogus"]);
+    let line = one_line(&ran);
+    assert!(line.contains("--bogus"), "{line}");
+}
+
+#[test]
+fn a_bad_value_exits_2_with_one_line() {
+    let ran = run_binary("bad-duration", &["--request-timeout", "5 parsecs"]);
+    assert!(one_line(&ran).contains("request-timeout"));
+    let ran = run_binary("bad-url", &["--target", "ftp://example.invalid"]);
+    assert!(one_line(&ran).contains("scheme"));
+    let ran = run_binary("bad-rule", &["--rule", "OMS-DEL-999"]);
+    assert!(one_line(&ran).contains("OMS-DEL-999"));
+}
+
+#[test]
+fn a_bad_profile_exits_2_with_one_line() {
+    let dir = support::scratch("bad-profile");
+    let unknown_field = support::profile(&dir, "colour = \"blue\"", "");
+    let ran = run_binary(
+        "bad-profile-field",
+        &["--profile", &unknown_field.display().to_string()],
+    );
+    let line = one_line(&ran);
+    assert!(
+        line.contains("bad profile") && line.contains("colour"),
+        "{line}"
+    );
+
+    let bad_answer = support::profile(&dir, "", "[declared]\nrunning = \"4xx\"\n");
+    let ran = run_binary(
+        "bad-profile-answer",
+        &["--profile", &bad_answer.display().to_string()],
+    );
+    assert!(one_line(&ran).contains("declared.running"));
+
+    let ran = run_binary(
+        "missing-profile",
+        &["--profile", "/nonexistent/profile.toml"],
+    );
+    assert!(one_line(&ran).contains("/nonexistent/profile.toml"));
+}
+
+#[test]
+fn help_documents_every_option() {
+    let ran = run_binary("help", &["--help"]);
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    for option in [
+        "--target",
+        "--profile",
+        "--expectations",
+        "--strict",
+        "--seed",
+        "--report-dir",
+        "--features-dir",
+        "--rule",
+        "--token-first",
+        "--token-second",
+        "--request-timeout",
+        "--state-timeout",
+        "--run-timeout",
+    ] {
+        assert!(
+            ran.stdout.contains(option),
+            "--help does not mention {option}"
+        );
+    }
+    assert!(
+        ran.stdout.contains("OMS_CONFORMANCE_TARGET"),
+        "--help names the environment variables"
+    );
+}

@@ -1,0 +1,290 @@
+//! Whole runs of the binary: against the embedded reference server (conformant,
+//! and the snapshot of its `results.json`), against negative controls (a proxy
+//! that breaks one behaviour: the run must fail with the right rule), and the
+//! verdict machinery (known failures, expired entries, disabled rules, an
+//! unreachable target).
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::support::{self, Answer, Ran, run_binary};
+
+/// The default run against the embedded reference server, shared by the tests
+/// that read it. The seed is fixed so that the snapshot is stable.
+fn reference_run() -> &'static Ran {
+    static RUN: OnceLock<Ran> = OnceLock::new();
+    RUN.get_or_init(|| run_binary("reference", &["--seed", "7"]))
+}
+
+fn must_rules(results: &Value) -> Vec<&Value> {
+    results["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["level"] == "MUST")
+        .collect()
+}
+
+#[test]
+fn the_reference_server_is_conformant() {
+    let ran = reference_run();
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    let results = ran.results();
+    let must = must_rules(&results);
+    assert_eq!(must.len(), 14);
+    for rule in must {
+        assert_eq!(rule["verdict"], "pass", "{rule:#}");
+    }
+    assert_eq!(results["not_cleaned"], Value::Array(vec![]));
+    let last = ran.last_line();
+    assert!(
+        last.starts_with("conformance: ")
+            && last.ends_with(" passed, 0 failed, 0 inconclusive, 0 skipped"),
+        "{last}"
+    );
+    for report in ["junit.xml", "cucumber.json", "report.html", "results.json"] {
+        let len = std::fs::metadata(ran.report_dir.join(report))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 100, "{report} is missing or empty");
+    }
+    let junit = std::fs::read_to_string(ran.report_dir.join("junit.xml")).expect("junit");
+    assert!(
+        junit.contains("name=\"OMS-DEL-013: 8 simultaneous deletes of a stopped task\""),
+        "{junit}"
+    );
+    let cucumber: Value = serde_json::from_str(
+        &std::fs::read_to_string(ran.report_dir.join("cucumber.json")).expect("cucumber json"),
+    )
+    .expect("cucumber.json is JSON");
+    assert!(
+        cucumber
+            .as_array()
+            .is_some_and(|features| !features.is_empty())
+    );
+}
+
+#[test]
+fn the_reference_results_match_the_snapshot() {
+    let ran = reference_run();
+    let results = ran.results();
+    insta::assert_json_snapshot!("reference_results", results, {
+        ".base_url" => "[base_url]",
+        ".duration_ms" => "[duration]",
+        ".exchanges" => "[count]",
+        ".rules[].scenarios[].duration_ms" => "[duration]",
+        // Whether the stop or the delete wins a race is up to the interleaving.
+        ".rules[13].observed" => "[race]",
+        ".rules[13].scenarios[].observed" => "[race]",
+    });
+}
+
+fn negative_control(name: &str, alter: support::Alteration, rules: &[&str]) -> Ran {
+    let rt = support::runtime();
+    let upstream = support::reference_server(&rt);
+    let proxy = support::altering_proxy(&rt, upstream, alter);
+    let target = format!("http://{proxy}");
+    let mut args = vec!["--target", target.as_str(), "--seed", "7"];
+    let joined = rules.join(",");
+    if !rules.is_empty() {
+        args.extend(["--rule", joined.as_str()]);
+    }
+    let ran = run_binary(name, &args);
+    drop(rt);
+    ran
+}
+
+/// Adds a JSON body to every successful DELETE answer.
+fn body_on_delete(method: &str, _target: &str, mut answer: Answer) -> Answer {
+    if method == "DELETE" && (200..300).contains(&answer.status) {
+        answer.body = br#"{"deleted":true}"#.to_vec();
+    }
+    answer
+}
+
+/// Answers 200 with no body where the server refused to delete a running task
+/// (the task is not deleted: the answer lies).
+fn running_delete_accepted(method: &str, _target: &str, answer: Answer) -> Answer {
+    let refused_running = String::from_utf8_lossy(&answer.body).contains("OMS.0063");
+    if method == "DELETE" && refused_running {
+        Answer {
+            status: 200,
+            headers: answer
+                .headers
+                .into_iter()
+                .filter(|(n, _)| !n.eq_ignore_ascii_case("content-type"))
+                .collect(),
+            body: Vec::new(),
+        }
+    } else {
+        answer
+    }
+}
+
+#[test]
+fn a_body_on_a_successful_delete_fails_the_run() {
+    let ran = negative_control("body-on-delete", body_on_delete, &[]);
+    assert_eq!(ran.code, 1, "{}", ran.explain());
+    let rule = ran.rule("OMS-DEL-001");
+    assert_eq!(rule["verdict"], "fail", "{rule:#}");
+    let scenario = &rule["scenarios"][0];
+    assert!(
+        scenario["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no body"),
+        "{scenario:#}"
+    );
+    let curl = scenario["curl"][0].as_str().unwrap_or_default();
+    assert!(
+        curl.starts_with("curl ") && curl.contains("-X DELETE"),
+        "{curl}"
+    );
+    assert!(
+        !ran.stdout.contains("dev-token-a"),
+        "a token leaked into the output"
+    );
+    let results = std::fs::read_to_string(ran.report_dir.join("results.json")).expect("results");
+    assert!(
+        !results.contains("dev-token-a") && !results.contains("SRC-SK-EXAMPLE"),
+        "a secret leaked"
+    );
+    // The rules that do not look at the success body still pass.
+    assert_eq!(ran.rule("OMS-DEL-003")["verdict"], "pass");
+    assert_eq!(ran.rule("OMS-DEL-017")["verdict"], "pass");
+}
+
+#[test]
+fn accepting_the_delete_of_a_running_task_fails_the_run() {
+    let ran = negative_control(
+        "running-accepted",
+        running_delete_accepted,
+        &["OMS-DEL-003", "OMS-DEL-004", "OMS-DEL-001"],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.explain());
+    assert_eq!(ran.rule("OMS-DEL-003")["verdict"], "fail");
+    assert_eq!(ran.rule("OMS-DEL-004")["verdict"], "fail");
+    assert_eq!(ran.rule("OMS-DEL-001")["verdict"], "pass");
+    assert_eq!(
+        ran.rule("OMS-DEL-003")["observed"],
+        serde_json::json!(["200"])
+    );
+    let html = std::fs::read_to_string(ran.report_dir.join("report.html")).expect("html");
+    assert!(
+        html.contains("<details>") && html.contains("OMS-DEL-003"),
+        "the failure unfolds in report.html"
+    );
+}
+
+#[test]
+fn a_known_failure_is_excused_until_it_expires() {
+    let dir = support::scratch("expectations");
+    let known = dir.join("known.toml");
+    std::fs::write(
+        &known,
+        "[[known_failure]]\nrule = \"OMS-DEL-001\"\nreason = \"the gateway adds a body\"\nexpires = 2999-12-31\n",
+    )
+    .expect("expectations");
+    let rt = support::runtime();
+    let upstream = support::reference_server(&rt);
+    let proxy = support::altering_proxy(&rt, upstream, body_on_delete);
+    let target = format!("http://{proxy}");
+    let known_path = known.display().to_string();
+    let excused = run_binary(
+        "expectations-excused",
+        &[
+            "--target",
+            &target,
+            "--rule",
+            "OMS-DEL-001",
+            "--expectations",
+            &known_path,
+        ],
+    );
+    assert_eq!(excused.code, 0, "{}", excused.explain());
+    assert!(excused.rule("OMS-DEL-001")["known_failure"].is_string());
+
+    // Against a conformant server the known failure passes: reported, not failing.
+    let passes = run_binary(
+        "expectations-passes",
+        &["--rule", "OMS-DEL-001", "--expectations", &known_path],
+    );
+    assert_eq!(passes.code, 0, "{}", passes.explain());
+    assert!(
+        passes
+            .stdout
+            .contains("listed as a known failure but passed"),
+        "{}",
+        passes.explain()
+    );
+
+    let expired = dir.join("expired.toml");
+    std::fs::write(
+        &expired,
+        "[[known_failure]]\nrule = \"OMS-DEL-001\"\nreason = \"old\"\nexpires = 2000-01-01\n",
+    )
+    .expect("expectations");
+    let expired_path = expired.display().to_string();
+    let ran = run_binary(
+        "expectations-expired",
+        &["--rule", "OMS-DEL-001", "--expectations", &expired_path],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.explain());
+    assert!(
+        ran.stdout.contains("expired on 2000-01-01"),
+        "{}",
+        ran.explain()
+    );
+    drop(rt);
+}
+
+#[test]
+fn disabled_rules_are_skipped_and_a_run_that_tests_nothing_exits_2() {
+    let dir = support::scratch("disabled");
+    let profile = support::profile(
+        &dir,
+        "",
+        "[disabled.rules]\n\"OMS-DEL-006\" = \"cannot hold a task in state 0 or 1\"\n",
+    );
+    let profile = profile.display().to_string();
+    let ran = run_binary(
+        "disabled",
+        &["--profile", &profile, "--rule", "OMS-DEL-006,OMS-DEL-001"],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    let rule = ran.rule("OMS-DEL-006");
+    assert_eq!(rule["verdict"], "skipped");
+    assert!(
+        rule["scenarios"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot hold"),
+        "{rule:#}"
+    );
+    assert!(
+        ran.last_line().ends_with("2 skipped") || ran.last_line().contains(" skipped"),
+        "{}",
+        ran.last_line()
+    );
+
+    let nothing = run_binary("nothing", &["--profile", &profile, "--rule", "OMS-DEL-006"]);
+    assert_eq!(nothing.code, 2, "{}", nothing.explain());
+    assert!(
+        nothing.last_line().starts_with("conformance: 0 passed"),
+        "{}",
+        nothing.explain()
+    );
+}
+
+#[test]
+fn an_unreachable_target_exits_2_with_a_report() {
+    let ran = run_binary(
+        "unreachable",
+        &["--target", "http://127.0.0.1:9", "--request-timeout", "2s"],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.explain());
+    assert!(ran.stderr.contains("unreachable"), "{}", ran.explain());
+    let results = ran.results();
+    assert_eq!(results["rules"][0]["verdict"], "error");
+}
