@@ -103,12 +103,46 @@ pub struct Project {
     pub token_env: &'static str,
 }
 
-/// The three create bodies a profile names.
-#[derive(Debug, Clone)]
+/// The three create bodies a profile names. They carry the source and target
+/// AK/SK, so `Debug` shows them with those fields redacted.
+#[derive(Clone)]
 pub struct CreateBodies {
     pub running: serde_json::Value,
     pub succeeding: serde_json::Value,
     pub failing: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for CreateBodies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateBodies")
+            .field("running", &redacted(&self.running))
+            .field("succeeding", &redacted(&self.succeeding))
+            .field("failing", &self.failing.as_ref().map(redacted))
+            .finish()
+    }
+}
+
+/// A copy of `value` with every [`SECRET_FIELDS`] string replaced by `***`.
+pub fn redacted(value: &serde_json::Value) -> serde_json::Value {
+    let mut copy = value.clone();
+    redact_fields(&mut copy);
+    copy
+}
+
+fn redact_fields(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if SECRET_FIELDS.contains(&key.as_str()) && value.is_string() {
+                    *value = serde_json::Value::String("***".to_owned());
+                } else {
+                    redact_fields(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_fields),
+        _ => {}
+    }
 }
 
 /// Every wait and every request is bounded by one of these.
@@ -814,5 +848,17 @@ mod tests {
     fn secrets_do_not_show_in_debug() {
         let secret = Secret::new("dev-token-a");
         assert_eq!(format!("{secret:?}"), "Secret(***)");
+        let body =
+            serde_json::json!({"src_node": {"ak": "REAL-AK", "sk": "REAL-SK", "bucket": "b"}});
+        let bodies = CreateBodies {
+            running: body.clone(),
+            succeeding: body,
+            failing: None,
+        };
+        let debug = format!("{bodies:?}");
+        assert!(
+            !debug.contains("REAL-AK") && !debug.contains("REAL-SK") && debug.contains("bucket"),
+            "{debug}"
+        );
     }
 }

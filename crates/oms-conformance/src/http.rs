@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-use crate::config::{SECRET_FIELDS, Secret};
+use crate::config::{Secret, redacted};
 
 /// An HTTP method the harness sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -194,28 +194,9 @@ impl Redactor {
 
     fn body(&self, bytes: &[u8]) -> String {
         match serde_json::from_slice::<serde_json::Value>(bytes) {
-            Ok(mut value) => {
-                redact_fields(&mut value);
-                self.text(&value.to_string())
-            }
+            Ok(value) => self.text(&redacted(&value).to_string()),
             Err(_) => self.text(&String::from_utf8_lossy(bytes)),
         }
-    }
-}
-
-fn redact_fields(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                if SECRET_FIELDS.contains(&key.as_str()) && value.is_string() {
-                    *value = serde_json::Value::String("***".to_owned());
-                } else {
-                    redact_fields(value);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_fields),
-        _ => {}
     }
 }
 

@@ -319,15 +319,31 @@ impl RunContext {
     /// Stops and deletes every task of the ledger not cleaned yet (after a run
     /// deadline cut scenarios short).
     pub async fn sweep(&self) {
-        for entry in self.ledger().into_iter().filter(|e| !e.cleaned) {
-            let project = self
-                .api
-                .projects()
-                .iter()
-                .position(|p| p.label == entry.project)
-                .unwrap_or(0);
-            let outcome = clean(&self.api, project, entry.id, self.config.deadlines.state).await;
-            self.mark_cleaned(project, entry.id, outcome);
+        let left: Vec<(usize, i64)> = self
+            .ledger()
+            .into_iter()
+            .filter(|e| !e.cleaned && e.note.is_none())
+            .map(|e| {
+                let project = self
+                    .api
+                    .projects()
+                    .iter()
+                    .position(|p| p.label == e.project);
+                (project.unwrap_or(0), e.id)
+            })
+            .collect();
+        if self.api.target_gone() {
+            for (project, id) in left {
+                let note = format!("task {id} was left: the target stopped answering");
+                self.mark_cleaned(project, id, Err(note));
+            }
+            return;
+        }
+        let within = self.config.deadlines.state;
+        let cleaning = left.iter().map(|(p, id)| clean(&self.api, *p, *id, within));
+        let outcomes = futures::future::join_all(cleaning).await;
+        for ((project, id), outcome) in left.into_iter().zip(outcomes) {
+            self.mark_cleaned(project, id, outcome);
         }
     }
 

@@ -1,7 +1,12 @@
 //! Bad command lines and bad profiles: exit 2 and exactly one line saying what
 //! is wrong; `--help` documents every option.
 
-use crate::support::{self, run_binary};
+use std::path::PathBuf;
+
+use oms_conformance::catalogue::Catalogue;
+use oms_conformance::config::{Overrides, RunConfig, Secret, Target};
+
+use crate::support::{self, run_binary, run_binary_env};
 
 fn one_line(ran: &crate::support::Ran) -> &str {
     assert_eq!(ran.code, 2, "{}", ran.explain());
@@ -83,5 +88,54 @@ fn help_documents_every_option() {
     assert!(
         ran.stdout.contains("OMS_CONFORMANCE_TARGET"),
         "--help names the environment variables"
+    );
+}
+
+#[test]
+fn the_command_line_beats_the_environment() {
+    let env = [("OMS_CONFORMANCE_RULES", "OMS-DEL-999")];
+    let from_env = run_binary_env("env-rule", &[], &env);
+    assert!(
+        one_line(&from_env).contains("OMS-DEL-999"),
+        "the environment was not read"
+    );
+    let overridden = run_binary_env("cli-rule", &["--rule", "OMS-DEL-001"], &env);
+    assert_eq!(overridden.code, 0, "{}", overridden.explain());
+}
+
+#[test]
+fn the_example_vendor_profile_loads() {
+    let catalogue = Catalogue::embedded().expect("catalogue");
+    let overrides = Overrides {
+        profile: Some(support::root().join("fixtures/profiles/example-vendor.toml")),
+        token_first: Some(Secret::new("t1")),
+        token_second: Some(Secret::new("t2")),
+        report_dir: Some(PathBuf::from("unused")),
+        now_unix: 1_795_824_000,
+        ..Overrides::default()
+    };
+    let config = RunConfig::resolve(overrides, &catalogue).expect("the example profile is valid");
+    assert_eq!(
+        config.target,
+        Target::External("http://127.0.0.1:8080".to_owned())
+    );
+    assert_eq!(config.declared.delete_status, 204);
+    assert!(config.disabled_rules.contains_key("OMS-DEL-006"));
+    assert!(config.disabled_capabilities.contains_key("failing-task"));
+    assert_eq!(config.expectations.len(), 1);
+    assert!(
+        !format!("{config:?}").contains("t1"),
+        "a token shows in Debug"
+    );
+
+    // Without a token anywhere, the profile is refused with one clear message.
+    let no_token = Overrides {
+        profile: Some(support::root().join("fixtures/profiles/example-vendor.toml")),
+        ..Overrides::default()
+    };
+    let error = RunConfig::resolve(no_token, &catalogue).expect_err("no token");
+    assert!(
+        error.to_string().contains("OMS_CONFORMANCE_TOKEN_FIRST"),
+        "{error}"
     );
 }

@@ -204,6 +204,11 @@ fn a_known_failure_is_excused_until_it_expires() {
     );
     assert_eq!(excused.code, 0, "{}", excused.explain());
     assert!(excused.rule("OMS-DEL-001")["known_failure"].is_string());
+    let junit = std::fs::read_to_string(excused.report_dir.join("junit.xml")).expect("junit");
+    assert!(
+        junit.contains("<skipped message=\"known failure: the gateway adds a body"),
+        "{junit}"
+    );
 
     // Against a conformant server the known failure passes: reported, not failing.
     let passes = run_binary(

@@ -71,6 +71,11 @@ impl Ran {
 /// Runs the binary with `args` (and `--report-dir` in a scratch folder), killing
 /// it after 60 s.
 pub fn run_binary(name: &str, args: &[&str]) -> Ran {
+    run_binary_env(name, args, &[])
+}
+
+/// [`run_binary`] with extra environment variables.
+pub fn run_binary_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
     let dir = scratch(&format!("run-{name}"));
     let report_dir = dir.join("reports");
     let stdout_path = dir.join("stdout");
@@ -80,6 +85,7 @@ pub fn run_binary(name: &str, args: &[&str]) -> Ran {
         .arg("--report-dir")
         .arg(&report_dir)
         .env_remove("CI")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
