@@ -6,5 +6,6 @@ mod api;
 mod engine;
 mod model;
 mod robustness;
+mod sdk;
 mod signing;
 mod support;

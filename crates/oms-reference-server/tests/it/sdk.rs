@@ -1,0 +1,481 @@
+//! Interop with the real client: the official Huawei Cloud Python SDK
+//! (`huaweicloudsdkoms` and `huaweicloudsdkcore`, pinned in
+//! `sdk_requirements.txt`) drives the server over TCP through `call_api` on
+//! the v1 paths, signing every request with AK/SK. The test provisions a cached
+//! virtual environment for the SDK itself, runs `sdk_interop.py` against a
+//! server on the wall clock, and asserts on the one JSON line of observations
+//! the script prints. Without `python3` or a reachable package index it fails,
+//! saying which; it never skips.
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use oms_reference_server::{Config, DEV_AKSK};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_interop.py");
+const REQUIREMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_requirements.txt");
+const RUNNING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/create/running.json"
+);
+
+/// The SDK version the requirements pin; the script reports what it imported,
+/// so a venv that is not the pinned one fails the test instead of passing.
+const SDK_VERSION: &str = "3.1.219";
+
+/// The headers the SDK signs on every request, as `signing.md` documents them.
+const SIGNED_HEADERS: &str = "content-type;host;user-agent;x-project-id;x-sdk-date";
+
+/// pip retries a dead index with back-off for minutes; this bounds the whole
+/// install so an unreachable index fails the test instead of hanging it.
+const INSTALL_DEADLINE: Duration = Duration::from_secs(600);
+const VENV_DEADLINE: Duration = Duration::from_secs(120);
+/// The script's own waits are shorter (10 s per poll loop, 10 s per request).
+const SCRIPT_DEADLINE: Duration = Duration::from_secs(90);
+const PROBE_DEADLINE: Duration = Duration::from_secs(30);
+
+#[test]
+fn official_python_sdk_drives_a_task_through_its_lifecycle() {
+    let python = sdk_python();
+    let server = Server::start();
+    let home = TempHome::new();
+    let (ak, sk, project_id) = DEV_AKSK[0];
+
+    let mut command = Command::new(&python);
+    command
+        .arg(SCRIPT)
+        .arg(format!("http://{}", server.addr))
+        .arg(project_id)
+        .arg(RUNNING)
+        // A clean environment: no proxy, `PYTHONPATH` or `HUAWEICLOUD_SDK_*`
+        // variable of the developer's shell may change what the SDK sends.
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // The SDK writes `~/.huaweicloud/application_id` on first use.
+        .env("HOME", &home.0)
+        .env("PYTHONUTF8", "1")
+        .env("OMS_SDK_AK", ak)
+        .env("OMS_SDK_SK", sk);
+    let run = run_with_deadline(command, SCRIPT_DEADLINE, "the SDK interop script");
+    server.stop();
+
+    let line = run.stdout.lines().rev().find(|l| !l.trim().is_empty());
+    let observed: Value = match line.map(serde_json::from_str) {
+        Some(Ok(value)) => value,
+        _ => panic!(
+            "the SDK interop script printed no JSON line of observations (exit {}):\n\
+             --- stdout\n{}\n--- stderr\n{}",
+            run.status, run.stdout, run.stderr
+        ),
+    };
+    check_observations(&observed, &run);
+}
+
+/// Every observation the script reports, checked at once so one failure
+/// message lists every step that went wrong, with the full observations.
+fn check_observations(observed: &Value, run: &Finished) {
+    let mut check = Checks::new(observed);
+    check.eq("/unexpected", Value::Null);
+    check.eq("/sdk/core", json!(SDK_VERSION));
+    check.eq("/sdk/oms", json!(SDK_VERSION));
+
+    check.eq("/create/status_code", json!(200));
+    check.that("/create/json/id", "a task id", Value::is_u64);
+    check.eq("/running/status", json!(2));
+    for (step, status, code) in [
+        ("delete_running", 400, "OMS.0063"),
+        ("query_deleted", 400, "OMS.1009"),
+        ("wrong_secret", 401, "APIGW.0301"),
+    ] {
+        check.eq(
+            &format!("/{step}/exception"),
+            json!("ClientRequestException"),
+        );
+        check.eq(&format!("/{step}/status_code"), json!(status));
+        check.eq(&format!("/{step}/error_code"), json!(code));
+    }
+    // The server's request id reaches the caller's exception: what a user
+    // quotes in a support ticket.
+    check.that("/delete_running/request_id", "32 hex digits", |id| {
+        id.as_str()
+            .is_some_and(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    check.eq("/stop/outcome", json!("ok"));
+    check.eq("/stop/status_code", json!(200));
+    check.eq("/stopped/status", json!(3));
+    check.eq("/delete_stopped/outcome", json!("ok"));
+    check.eq("/delete_stopped/status_code", json!(200));
+    check.eq("/delete_stopped/body", json!(""));
+
+    // What went over the wire: every request signed the documented way, and
+    // the bodies the SDK serialised are the JSON it was given.
+    let requests = observed["requests"].as_array().cloned().unwrap_or_default();
+    check.that(
+        "/requests",
+        "create, 2+ queries, 2 deletes, stop, query, query",
+        |r| r.as_array().is_some_and(|r| r.len() >= 8),
+    );
+    for i in 0..requests.len() {
+        check.eq(&format!("/requests/{i}/scheme"), json!("SDK-HMAC-SHA256"));
+        check.eq(
+            &format!("/requests/{i}/signed_headers"),
+            json!(SIGNED_HEADERS),
+        );
+    }
+    // The wrong-secret client keeps the right access key, so its 401 can only
+    // come from the signature check.
+    check.eq(
+        &format!("/requests/{}/access", requests.len().saturating_sub(1)),
+        json!(DEV_AKSK[0].0),
+    );
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(RUNNING).expect("read running.json"))
+            .expect("running.json is JSON");
+    let sent_body = |method: &str| {
+        requests
+            .iter()
+            .find(|r| r["method"] == method)
+            .and_then(|r| r["body"].as_str())
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .unwrap_or(Value::Null)
+    };
+    check.value("the POST body sent", sent_body("POST"), fixture);
+    check.value(
+        "the PUT body sent",
+        sent_body("PUT"),
+        json!({"operation": "stop"}),
+    );
+
+    assert!(
+        check.failures.is_empty() && run.status.success(),
+        "the official SDK and the reference server disagree (script {}):\n  {}\n\
+         --- observations\n{}\n--- stderr\n{}",
+        run.status,
+        check.failures.join("\n  "),
+        serde_json::to_string_pretty(observed).unwrap_or_default(),
+        run.stderr
+    );
+}
+
+/// Mismatches between the observations and what the spec expects, collected
+/// rather than asserted one by one so a single run names all of them.
+struct Checks<'a> {
+    observed: &'a Value,
+    failures: Vec<String>,
+}
+
+impl<'a> Checks<'a> {
+    fn new(observed: &'a Value) -> Self {
+        Self {
+            observed,
+            failures: Vec::new(),
+        }
+    }
+
+    fn at(&self, pointer: &str) -> Value {
+        self.observed
+            .pointer(pointer)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// The observation at `pointer` (a JSON pointer) equals `expected`.
+    fn eq(&mut self, pointer: &str, expected: Value) {
+        let actual = self.at(pointer);
+        self.value(pointer, actual, expected);
+    }
+
+    /// The observation at `pointer` satisfies `predicate`, described as `expected`.
+    fn that(&mut self, pointer: &str, expected: &str, predicate: impl Fn(&Value) -> bool) {
+        let actual = self.at(pointer);
+        if !predicate(&actual) {
+            self.failures
+                .push(format!("{pointer}: expected {expected}, got {actual}"));
+        }
+    }
+
+    fn value(&mut self, what: &str, actual: Value, expected: Value) {
+        if actual != expected {
+            self.failures
+                .push(format!("{what}: expected {expected}, got {actual}"));
+        }
+    }
+}
+
+/// The reference server on `127.0.0.1:0` with the wall clock, in a tokio
+/// runtime on its own thread, until [`Server::stop`] or drop.
+struct Server {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<io::Result<()>>>,
+}
+
+impl Server {
+    fn start() -> Self {
+        // Bound here, before the thread starts, so the port accepts
+        // connections before the script can try one: no readiness wait.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("listener address");
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("sdk-interop-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    oms_reference_server::serve(listener, Config::default(), async move {
+                        // A dropped sender (a panicking test) stops the server too.
+                        let _ = stopped.await;
+                    })
+                    .await
+                })
+            })
+            .expect("spawn the server thread");
+        Self {
+            addr,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    /// Shuts the server down gracefully and fails the test if it failed.
+    fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("the reference server failed: {e}"),
+                Err(_) => panic!("the reference server thread panicked"),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // On a panic path, stop the server without waiting for it.
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// A fresh directory to serve as the script's `HOME`, removed on drop.
+struct TempHome(PathBuf);
+
+impl TempHome {
+    fn new() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sdk-home-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create a temporary HOME");
+        Self(dir)
+    }
+}
+
+impl Drop for TempHome {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Python of a virtual environment holding exactly `sdk_requirements.txt`,
+/// provisioned on first use and reused after. The directory is named by a hash
+/// of the requirements and the base interpreter's version, so a changed pin or
+/// a new Python gets a new venv, and a run never deletes a venv another test
+/// process may be using. A venv is built under a temporary name and renamed into
+/// place only once complete, so an interrupted install is never mistaken for a
+/// cached one.
+fn sdk_python() -> PathBuf {
+    let requirements = std::fs::read_to_string(REQUIREMENTS).expect("read sdk_requirements.txt");
+    let probe = run_with_deadline(
+        {
+            let mut c = Command::new("python3");
+            c.arg("--version");
+            c
+        },
+        PROBE_DEADLINE,
+        "python3 --version",
+    );
+    assert!(
+        probe.status.success(),
+        "python3 --version failed; the official SDK interop test needs Python 3:\n{}{}",
+        probe.stdout,
+        probe.stderr
+    );
+    let python_version = format!("{}{}", probe.stdout, probe.stderr)
+        .trim()
+        .to_owned();
+
+    let stamp = format!("{python_version}\n{requirements}");
+    let key: String = Sha256::digest(stamp.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv");
+    let venv = root.join(&key);
+    let python = venv.join("bin").join("python");
+    let complete = |dir: &Path| {
+        dir.join("bin").join("python").exists()
+            && std::fs::read_to_string(dir.join("stamp")).is_ok_and(|s| s == stamp)
+    };
+    if complete(&venv) {
+        return python;
+    }
+
+    let building = root.join(format!("{key}.building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    std::fs::create_dir_all(&root).expect("create the venv cache directory");
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(&building);
+    let created = run_with_deadline(create, VENV_DEADLINE, "python3 -m venv");
+    if !created.status.success() {
+        let _ = std::fs::remove_dir_all(&building);
+        panic!(
+            "python3 -m venv {} failed ({}); the SDK interop test needs Python 3 with the venv \
+             module (Debian: apt install python3-venv):\n{}{}",
+            building.display(),
+            created.status,
+            created.stdout,
+            created.stderr
+        );
+    }
+
+    let mut install = Command::new(building.join("bin").join("python"));
+    install
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+        ])
+        // Per-connection timeout and retries; INSTALL_DEADLINE bounds the total.
+        .args(["--timeout", "30", "--retries", "2", "-r"])
+        .arg(REQUIREMENTS);
+    let installed = run_with_deadline(
+        install,
+        INSTALL_DEADLINE,
+        "pip install -r sdk_requirements.txt",
+    );
+    if !installed.status.success() {
+        let _ = std::fs::remove_dir_all(&building);
+        panic!(
+            "pip could not install the pinned official SDK from sdk_requirements.txt ({}); \
+             is the Python package index reachable from here? The SDK interop test cannot run \
+             without it.\n--- pip stderr\n{}\n--- pip stdout (tail)\n{}",
+            installed.status,
+            installed.stderr,
+            tail(&installed.stdout, 20)
+        );
+    }
+    std::fs::write(building.join("stamp"), &stamp).expect("write the venv stamp");
+
+    // A venv's `bin/python` finds its site-packages through the `pyvenv.cfg`
+    // beside it, so the renamed venv works; only its console scripts (which
+    // the test never runs) keep the old path in their shebangs.
+    if complete(&venv) {
+        // Another test process finished the same venv first; use theirs.
+        let _ = std::fs::remove_dir_all(&building);
+    } else {
+        // Whatever is there is a leftover without its interpreter.
+        let _ = std::fs::remove_dir_all(&venv);
+        if std::fs::rename(&building, &venv).is_err() {
+            let _ = std::fs::remove_dir_all(&building);
+        }
+    }
+    assert!(
+        complete(&venv),
+        "the SDK venv at {} is incomplete after provisioning",
+        venv.display()
+    );
+    python
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// A finished child process and what it wrote.
+struct Finished {
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `command` to completion, killing it and failing the test if it is
+/// still running after `deadline`. Its output is drained on threads while it
+/// runs, so a chatty child never blocks on a full pipe.
+fn run_with_deadline(mut command: Command, deadline: Duration, what: &str) -> Finished {
+    let mut child = match command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => panic!(
+            "cannot run {what}: {:?} was not found; the official SDK interop test needs \
+             Python 3 (python3 on PATH, with the venv module)",
+            command.get_program()
+        ),
+        Err(e) => panic!("cannot run {what}: {e}"),
+    };
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+        });
+        rx
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < deadline => thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let partial = stderr
+                    .recv_timeout(Duration::from_secs(1))
+                    .unwrap_or_default();
+                panic!(
+                    "{what} did not finish within {deadline:?} and was killed\n--- stderr\n{}",
+                    tail(&partial, 40)
+                );
+            }
+            Err(e) => panic!("cannot wait for {what}: {e}"),
+        }
+    };
+    // A grandchild that inherited the pipes could hold them open past the
+    // child's exit; the output is then cut, not waited for.
+    let collect =
+        |rx: mpsc::Receiver<String>| rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+    Finished {
+        status,
+        stdout: collect(stdout),
+        stderr: collect(stderr),
+    }
+}
