@@ -1,6 +1,7 @@
 //! The reference server's integration tests, in one binary: the API driven
-//! in-process through `tower::ServiceExt::oneshot`, with a manual clock so no
-//! test waits on wall time.
+//! in-process through `tower::ServiceExt::oneshot` on a manual clock, so no
+//! test waits on wall time; and the official Python SDK against a real
+//! listener (`sdk`), which waits only for the engine's own 100 ms start-up.
 
 mod api;
 mod engine;
