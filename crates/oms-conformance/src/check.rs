@@ -93,24 +93,24 @@ pub fn succeeded_without_body(
     match declared {
         Some(status) => check(
             r.status == status,
-            || format!("the declared success status {status}"),
+            || format!("the declared success status {status} (got {})", r.status),
             &[exchange],
         )?,
         None => check(
             (200..300).contains(&r.status),
-            || "a 2xx status".to_owned(),
+            || format!("a 2xx status (got {})", r.status),
             &[exchange],
         )?,
     }
     check(
         r.body_len == 0,
-        || "no body (an empty entity)".to_owned(),
+        || format!("no body, an empty entity (got {} bytes)", r.body_len),
         &[exchange],
     )?;
     let length = r.header("content-length").map(str::trim);
     check(
         length.is_none_or(|l| l == "0"),
-        || "`Content-Length: 0` where the header is present".to_owned(),
+        || format!("`Content-Length: 0` where the header is present (got {})", length.unwrap_or_default()),
         &[exchange],
     )
 }
@@ -125,7 +125,7 @@ pub fn refused(
     let r = response(exchange)?;
     check(
         (400..500).contains(&r.status),
-        || format!("{what}: a 4xx status"),
+        || format!("{what}: a 4xx status (got {})", r.status),
         &[exchange],
     )?;
     if let Some(problem) = error_body_problem(r) {
@@ -137,7 +137,7 @@ pub fn refused(
     if let Some(answers) = declared {
         check(
             answers.iter().any(|a| a.matches(r.status, r.error_code())),
-            || format!("{what}: the declared answer {}", list(answers)),
+            || format!("{what}: the declared answer {} (got {})", list(answers), exchange.observed()),
             &[exchange],
         )?;
     }
@@ -153,7 +153,7 @@ pub fn unauthenticated(
     let r = response(exchange)?;
     check(
         r.status == 401 || r.status == 403,
-        || "a refusal without valid credentials: 401 (or 403)".to_owned(),
+        || format!("a refusal without valid credentials: 401 (or 403) (got {})", r.status),
         &[exchange],
     )?;
     refused(exchange, "a refusal without valid credentials", declared)
