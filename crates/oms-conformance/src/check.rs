@@ -110,7 +110,12 @@ pub fn succeeded_without_body(
     let length = r.header("content-length").map(str::trim);
     check(
         length.is_none_or(|l| l == "0"),
-        || format!("`Content-Length: 0` where the header is present (got {})", length.unwrap_or_default()),
+        || {
+            format!(
+                "`Content-Length: 0` where the header is present (got {})",
+                length.unwrap_or_default()
+            )
+        },
         &[exchange],
     )
 }
@@ -137,7 +142,13 @@ pub fn refused(
     if let Some(answers) = declared {
         check(
             answers.iter().any(|a| a.matches(r.status, r.error_code())),
-            || format!("{what}: the declared answer {} (got {})", list(answers), exchange.observed()),
+            || {
+                format!(
+                    "{what}: the declared answer {} (got {})",
+                    list(answers),
+                    exchange.observed()
+                )
+            },
             &[exchange],
         )?;
     }
@@ -153,7 +164,12 @@ pub fn unauthenticated(
     let r = response(exchange)?;
     check(
         r.status == 401 || r.status == 403,
-        || format!("a refusal without valid credentials: 401 (or 403) (got {})", r.status),
+        || {
+            format!(
+                "a refusal without valid credentials: 401 (or 403) (got {})",
+                r.status
+            )
+        },
         &[exchange],
     )?;
     refused(exchange, "a refusal without valid credentials", declared)
