@@ -145,14 +145,20 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
             Err(reason) => aborted = Some(reason),
             Ok(()) => {
                 let run = suite::run(Arc::clone(&ctx), features, json);
-                if tokio::time::timeout(config.deadlines.run, run)
-                    .await
-                    .is_err()
-                {
-                    aborted = Some(format!(
-                        "the run deadline of {} s passed before every scenario finished",
-                        config.deadlines.run.as_secs()
-                    ));
+                // On the deadline or an interrupt the scenarios stop where they
+                // are; the sweep below still cleans up every task of the ledger.
+                tokio::select! {
+                    finished = tokio::time::timeout(config.deadlines.run, run) => {
+                        if finished.is_err() {
+                            aborted = Some(format!(
+                                "the run deadline of {} s passed before every scenario finished",
+                                config.deadlines.run.as_secs()
+                            ));
+                        }
+                    }
+                    _ = tokio::signal::ctrl_c() => {
+                        aborted = Some("interrupted: cleaning up the run's tasks".to_owned());
+                    }
                 }
                 ctx.sweep().await;
             }

@@ -293,3 +293,76 @@ fn an_unreachable_target_exits_2_with_a_report() {
     let results = ran.results();
     assert_eq!(results["rules"][0]["verdict"], "error");
 }
+
+/// Drops `X-Request-Id` from every answer.
+fn no_request_id(_method: &str, _target: &str, mut answer: Answer) -> Answer {
+    answer
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("x-request-id"));
+    answer
+}
+
+#[test]
+fn a_failing_should_rule_fails_the_run_only_in_strict_mode() {
+    let ran = negative_control(
+        "no-request-id",
+        no_request_id,
+        &["OMS-DEL-016", "OMS-DEL-001"],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    assert_eq!(ran.rule("OMS-DEL-016")["verdict"], "fail");
+    assert_eq!(ran.rule("OMS-DEL-016")["binding"], false);
+
+    let rt = support::runtime();
+    let upstream = support::reference_server(&rt);
+    let proxy = support::altering_proxy(&rt, upstream, no_request_id);
+    let target = format!("http://{proxy}");
+    let strict = run_binary(
+        "no-request-id-strict",
+        &["--target", &target, "--rule", "OMS-DEL-016", "--strict"],
+    );
+    assert_eq!(strict.code, 1, "{}", strict.explain());
+    drop(rt);
+}
+
+#[test]
+fn a_state_not_reached_in_time_is_inconclusive_never_a_pass() {
+    let ran = run_binary(
+        "inconclusive",
+        &["--rule", "OMS-DEL-003", "--state-timeout", "1ms"],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.explain());
+    let rule = ran.rule("OMS-DEL-003");
+    assert_eq!(rule["verdict"], "inconclusive", "{rule:#}");
+    let reason = rule["scenarios"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("did not reach status"), "{reason}");
+    assert!(
+        ran.last_line()
+            .contains("0 passed, 0 failed, 1 inconclusive"),
+        "{}",
+        ran.last_line()
+    );
+    assert_eq!(
+        ran.results()["not_cleaned"],
+        serde_json::json!([]),
+        "the task was not cleaned up"
+    );
+}
+
+#[test]
+fn the_features_can_come_from_a_folder() {
+    let features = support::root().join("features").display().to_string();
+    let ran = run_binary(
+        "features-dir",
+        &["--features-dir", &features, "--rule", "OMS-DEL-008"],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    assert_eq!(ran.rule("OMS-DEL-008")["verdict"], "pass");
+
+    let empty = support::scratch("no-features");
+    let ran = run_binary(
+        "features-empty",
+        &["--features-dir", &empty.display().to_string()],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.explain());
+}
