@@ -371,15 +371,14 @@ impl RunContext {
             Some(world) => {
                 duration_ms =
                     u64::try_from(world.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                for task in std::mem::take(&mut world.tasks) {
-                    let outcome = clean(
-                        &self.api,
-                        task.project,
-                        task.id,
-                        self.config.deadlines.state,
-                    )
-                    .await;
-                    self.mark_cleaned(task.project, task.id, outcome);
+                let created = std::mem::take(&mut world.created);
+                let within = self.config.deadlines.state;
+                let cleaning = created
+                    .iter()
+                    .map(|(p, id)| clean(&self.api, *p, *id, within));
+                let outcomes = futures::future::join_all(cleaning).await;
+                for ((project, id), outcome) in created.into_iter().zip(outcomes) {
+                    self.mark_cleaned(project, id, outcome);
                 }
                 let mut observed: Vec<String> = world
                     .exchanges

@@ -66,6 +66,8 @@ pub struct OmsWorld {
     /// The project scenarios that name none use.
     home: usize,
     pub(crate) tasks: Vec<Task>,
+    /// Every task the scenario created, to clean up after it whatever happened.
+    pub(crate) created: Vec<(usize, i64)>,
     /// The task the steps call "the task": an index into `tasks`, or an id the
     /// scenario did not create (a well-formed id no task has).
     subject: Option<Subject>,
@@ -128,6 +130,7 @@ impl OmsWorld {
             ctx,
             home,
             tasks: Vec::new(),
+            created: Vec::new(),
             subject: None,
             answers: Vec::new(),
             foreign: Vec::new(),
@@ -260,6 +263,7 @@ impl OmsWorld {
         match id {
             Some(id) => {
                 self.ctx.enter_in_ledger(p, id);
+                self.created.push((p, id));
                 Ok(id)
             }
             None => Err(self.inconclusive(format!(
@@ -431,27 +435,33 @@ impl OmsWorld {
     /// A task seen in status 0 right after its creation becomes "the task".
     pub async fn given_initializing(&mut self) -> Result<(), Halt> {
         let p = self.home;
-        let id = self.create(p, Kind::Running).await?;
-        let get = self.keep(self.ctx.api.get(p, id).await)?;
-        let snapshot = get
-            .response
-            .as_ref()
-            .and_then(|r| r.json.clone())
-            .unwrap_or_default();
-        match snapshot.get("status").and_then(Value::as_i64) {
-            Some(0) => {
-                self.tasks.push(Task {
-                    project: p,
-                    id,
-                    snapshot,
-                });
+        let mut seen = Vec::new();
+        // A task initializes only briefly: a busy machine may miss the window, so
+        // a few tasks are tried before the precondition counts as not reached.
+        for _attempt in 0..5 {
+            let id = self.create(p, Kind::Running).await?;
+            let get = self.keep(self.ctx.api.get(p, id).await)?;
+            let snapshot = get
+                .response
+                .as_ref()
+                .and_then(|r| r.json.clone())
+                .unwrap_or_default();
+            let status = snapshot.get("status").and_then(Value::as_i64);
+            self.tasks.push(Task {
+                project: p,
+                id,
+                snapshot,
+            });
+            if status == Some(0) {
                 self.subject = Some(Subject::Task(self.tasks.len() - 1));
-                Ok(())
+                return Ok(());
             }
-            other => Err(self.inconclusive(format!(
-                "task {id} had left status 0 by its first query (status {other:?})"
-            ))),
+            seen.push(format!("task {id}: {status:?}"));
         }
+        Err(self.inconclusive(format!(
+            "no new task was still initializing (status 0) at its first query ({})",
+            seen.join(", ")
+        )))
     }
 
     /// Deletes "the task" with the path project's credentials as a precondition.
