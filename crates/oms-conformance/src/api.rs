@@ -1,7 +1,8 @@
 //! The OMS v1 task API as the harness uses it: paths, credentials and the
 //! operations (create, query, list, count, stop, delete), each returning the logged
-//! exchange. Every exchange of the run is kept here, for the whole-run rules
-//! (OMS-DEL-016, OMS-DEL-017) and the reports.
+//! exchange. Every DELETE exchange of the run is kept here, for the whole-run rules
+//! (OMS-DEL-016, OMS-DEL-017); other exchanges are only counted, so that memory
+//! stays bounded however long a target makes the run poll.
 //!
 //! Each project has a gate: requests that create or remove tasks hold it shared,
 //! and a census of a project (list plus count) holds it exclusively, so that the
@@ -24,7 +25,8 @@ pub struct Api {
     http: Client,
     projects: Vec<Project>,
     gates: Vec<RwLock<()>>,
-    log: Mutex<Vec<Arc<Exchange>>>,
+    deletes: Mutex<Vec<Arc<Exchange>>>,
+    sent: AtomicUsize,
     failures_in_a_row: AtomicUsize,
     target_gone: AtomicBool,
 }
@@ -36,7 +38,8 @@ impl Api {
             http,
             projects,
             gates,
-            log: Mutex::new(Vec::new()),
+            deletes: Mutex::new(Vec::new()),
+            sent: AtomicUsize::new(0),
             failures_in_a_row: AtomicUsize::new(0),
             target_gone: AtomicBool::new(false),
         }
@@ -55,9 +58,17 @@ impl Api {
         self.target_gone.load(Ordering::Relaxed)
     }
 
-    /// Every exchange so far, in the order they completed.
-    pub fn exchanges(&self) -> Vec<Arc<Exchange>> {
-        self.log.lock().map(|log| log.clone()).unwrap_or_default()
+    /// Every DELETE exchange so far, in the order they completed.
+    pub fn deletes(&self) -> Vec<Arc<Exchange>> {
+        self.deletes
+            .lock()
+            .map(|log| log.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many requests the run sent.
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The credentials of project `p`.
@@ -83,7 +94,10 @@ impl Api {
         } else if self.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= GIVE_UP_AFTER {
             self.target_gone.store(true, Ordering::Relaxed);
         }
-        if let Ok(mut log) = self.log.lock() {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        if exchange.method == Method::Delete
+            && let Ok(mut log) = self.deletes.lock()
+        {
             log.push(Arc::clone(&exchange));
         }
         exchange

@@ -212,7 +212,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         ledger: &ledger,
         base_url: &base_url,
         generated: &ctx.generated,
-        exchanges: api.exchanges().len(),
+        exchanges: api.sent(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     report::write_all(&run).map_err(reports_err)?;

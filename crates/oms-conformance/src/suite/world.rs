@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::api::Delete;
 use crate::check::{self, CheckFailure, Halt};
 use crate::config::Answer;
-use crate::http::{Auth, Exchange};
+use crate::http::{Auth, Exchange, Method};
 use crate::suite::{CONTEXT, RunContext};
 
 /// Between two polls of a task's state.
@@ -81,7 +81,7 @@ pub struct OmsWorld {
     race_stop: Option<Arc<Exchange>>,
     /// Whether the scenario created a trio of neighbouring tasks.
     trio: bool,
-    /// Every exchange of this scenario (not its cleanup).
+    /// Every DELETE exchange of this scenario (not its cleanup).
     pub(crate) exchanges: Vec<Arc<Exchange>>,
     pub(crate) halted: Option<Halt>,
     /// When the scenario started.
@@ -161,7 +161,9 @@ impl OmsWorld {
 
     /// Keeps one exchange; a transport failure halts as an error.
     fn keep(&mut self, exchange: Arc<Exchange>) -> Result<Arc<Exchange>, Halt> {
-        self.exchanges.push(Arc::clone(&exchange));
+        if exchange.method == Method::Delete {
+            self.exchanges.push(Arc::clone(&exchange));
+        }
         if exchange.response.is_some() {
             return Ok(exchange);
         }
@@ -850,9 +852,9 @@ impl OmsWorld {
     fn run_deletes(&self) -> Vec<Arc<Exchange>> {
         self.ctx
             .api
-            .exchanges()
+            .deletes()
             .into_iter()
-            .filter(|e| e.method == crate::http::Method::Delete && e.response.is_some())
+            .filter(|e| e.response.is_some())
             .collect()
     }
 
