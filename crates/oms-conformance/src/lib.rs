@@ -94,7 +94,11 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     )?;
     let api = Arc::new(api::Api::new(client, config.projects.clone()));
 
-    let planned = suite::plan(&features);
+    // Scenarios of rules not selected with `--rule` are not part of the run at all.
+    let planned: Vec<suite::Planned> = suite::plan(&features)
+        .into_iter()
+        .filter(|s| config.only_rules.is_empty() || config.only_rules.contains(&s.rule()))
+        .collect();
     let generated = malformed::generate(config.seed, config.generated_ids);
     println!(
         "oms-conformance: target {} ({}), profile {}, seed {}{}",

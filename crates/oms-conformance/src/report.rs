@@ -217,6 +217,15 @@ pub fn junit(run: &Run<'_>) -> String {
     out
 }
 
+/// A rule's verdict as shown to a person: `not run` when `--rule` left it out.
+fn shown_verdict(rule: &RuleResult) -> &'static str {
+    if rule.scenarios.is_empty() {
+        "not run"
+    } else {
+        rule.verdict.as_str()
+    }
+}
+
 fn colour(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "#1a7f37",
@@ -272,7 +281,7 @@ pub fn html(run: &Run<'_>) -> String {
             xml(&rule.id),
             level(rule.level),
             colour(rule.verdict),
-            rule.verdict.as_str(),
+            shown_verdict(rule),
             if rule.known_failure.is_some() {
                 " <small>(known)</small>"
             } else {
@@ -337,7 +346,7 @@ pub fn print_summary(run: &Run<'_>) {
         };
         println!(
             "{:<12} {} {:<6}{}{}",
-            rule.verdict.as_str(),
+            shown_verdict(rule),
             rule.id,
             level(rule.level),
             if rule.known_failure.is_some() {

@@ -497,6 +497,17 @@ impl OmsWorld {
         if credentials.is_none() && p == own {
             self.remember_neighbours(own, id).await?;
         }
+        if p != own {
+            // The same id may name a task of the other project, which the run
+            // did not create: then it must not send the delete.
+            let get = self.keep(self.ctx.api.get(p, id).await)?;
+            if get.status() == Some(200) {
+                return Err(self.inconclusive(format!(
+                    "the {} project has a task {id} of its own: the delete would touch a task the run did not create",
+                    self.ctx.api.projects()[p].label
+                )));
+            }
+        }
         let auth = credentials.map(|c| match c {
             Credentials::Project(q) => self.ctx.api.auth(self.project(q)),
             Credentials::None => Auth::None,
