@@ -4,6 +4,15 @@
 //! `results.json` and `report.html`. [`run`] is the whole job; `main.rs` only
 //! parses options into [`config::Overrides`] and maps the outcome to an exit code.
 
+/// Prints a line on stdout, ignoring a closed pipe: `oms-conformance | head`
+/// must not panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod api;
 pub mod catalogue;
 pub mod check;
@@ -100,7 +109,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         .filter(|s| config.only_rules.is_empty() || config.only_rules.contains(&s.rule()))
         .collect();
     let generated = malformed::generate(config.seed, config.generated_ids);
-    println!(
+    say!(
         "oms-conformance: target {} ({}), profile {}, seed {}{}",
         match &config.target {
             Target::Embedded => "embedded reference server",

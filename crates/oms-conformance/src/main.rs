@@ -14,7 +14,15 @@ use oms_conformance::config::{Overrides, Secret, parse_duration};
 /// Runs the OMS v1 delete-task conformance rules against the bundled reference
 /// server (no --target) or any endpoint.
 #[derive(Debug, Parser)]
-#[command(name = "oms-conformance", version, about)]
+#[command(
+    name = "oms-conformance",
+    version,
+    about,
+    after_help = "Exit status: 0 conformant (every MUST rule passed), 1 not conformant (a MUST rule \
+                  failed, or an expectation expired), 2 could not judge (bad option or profile, \
+                  unreachable target, nothing ran, a MUST rule inconclusive).\n\
+                  Reports: junit.xml, cucumber.json, results.json, report.html in --report-dir."
+)]
 struct Cli {
     /// Base URL of the target, e.g. http://127.0.0.1:8080. Without it (and without
     /// `base_url` in the profile) the reference server is started in-process.

@@ -337,14 +337,14 @@ pub fn html(run: &Run<'_>) -> String {
 /// The end of the terminal output: a line per rule, notes, then the plain line.
 pub fn print_summary(run: &Run<'_>) {
     let j = run.judgement;
-    println!();
+    say!();
     for rule in &j.rules {
         let observed = if rule.observed.is_empty() {
             String::new()
         } else {
             format!("  [{}]", rule.observed.join(", "))
         };
-        println!(
+        say!(
             "{:<12} {} {:<6}{}{}",
             shown_verdict(rule),
             rule.id,
@@ -358,7 +358,7 @@ pub fn print_summary(run: &Run<'_>) {
         );
     }
     for entry in run.ledger.iter().filter(|e| !e.cleaned) {
-        println!(
+        say!(
             "not cleaned: {} project, task {}: {}",
             entry.project,
             entry.id,
@@ -366,10 +366,10 @@ pub fn print_summary(run: &Run<'_>) {
         );
     }
     for note in &j.notes {
-        println!("note: {note}");
+        say!("note: {note}");
     }
-    println!("reports: {}", display(&run.config.report_dir));
-    println!(
+    say!("reports: {}", display(&run.config.report_dir));
+    say!(
         "conformance: {} passed, {} failed, {} inconclusive, {} skipped",
         j.passed,
         j.failed,

@@ -452,7 +452,7 @@ fn print_progress(
     reason: Option<&str>,
     failure: Option<&crate::check::CheckFailure>,
 ) {
-    println!("{:<12} {rule}  {name}", verdict.as_str());
+    say!("{:<12} {rule}  {name}", verdict.as_str());
     let detail = match (failure, reason) {
         (Some(f), _) => Some(f.to_string()),
         (None, Some(r)) if verdict != Verdict::Pass => Some(r.to_owned()),
@@ -460,7 +460,7 @@ fn print_progress(
     };
     if let Some(detail) = detail {
         for line in detail.lines().take(20) {
-            println!("             | {line}");
+            say!("             | {line}");
         }
     }
 }
