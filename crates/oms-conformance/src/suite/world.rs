@@ -279,7 +279,6 @@ impl OmsWorld {
     /// Polls `GET` until the task's status is one of `want`; returns its body.
     async fn wait_status(&mut self, p: usize, id: i64, want: &[i64]) -> Result<Value, Halt> {
         let deadline = Instant::now() + self.ctx.config.deadlines.state;
-        let mut last;
         loop {
             let exchange = self.ctx.api.get(p, id).await;
             let exchange = self.keep(exchange)?;
@@ -295,7 +294,7 @@ impl OmsWorld {
                         "task {id} reached status {s} instead of {want:?}"
                     )));
                 }
-                Some(s) => last = Some(s),
+                Some(_) => {}
                 None => {
                     return Err(self.inconclusive(format!(
                         "querying task {id} answered {} without a `status`",
@@ -307,7 +306,7 @@ impl OmsWorld {
                 return Err(self.inconclusive(format!(
                     "task {id} did not reach status {want:?} within {} ms (last status {})",
                     self.ctx.config.deadlines.state.as_millis(),
-                    last.map_or_else(|| "unknown".to_owned(), |s| s.to_string())
+                    status.map_or_else(|| "unknown".to_owned(), |s| s.to_string())
                 )));
             }
             tokio::time::sleep(POLL).await;
