@@ -1,0 +1,34 @@
+# The front door: each recipe is one command. `just` alone lists them.
+
+# List the recipes.
+default:
+    @just --list
+
+# Run the conformance suite against the bundled reference server.
+run *ARGS:
+    cargo run -p oms-conformance -- {{ARGS}}
+
+# Start the reference server as a local OMS emulator on 127.0.0.1:8080.
+serve *ARGS:
+    cargo run -p oms-reference-server -- {{ARGS}}
+
+# Run every test (what CI runs).
+test:
+    cargo test --workspace --locked
+
+# Run the benchmarks and print their figures.
+bench:
+    cargo bench --workspace --locked
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Lint everything, warnings as errors.
+lint:
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Build the registry-free image oms-reference-server:local (static binary on scratch; faults compiled in, off unless OMS_FAULT is set).
+image:
+    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server --features faults
+    docker build -q -t oms-reference-server:local -f crates/oms-reference-server/Dockerfile .
