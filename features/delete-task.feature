@@ -178,7 +178,7 @@ Feature: Delete a task
   @OMS-DEL-012
   Rule: Deleting one task leaves every other task intact
 
-    @spec:S1
+    @spec:S1 @serial
     Scenario: the id neighbours and a task in another state stay intact
       Given three tasks created one after another, each stopped
       And a running task

@@ -585,6 +585,12 @@ impl OmsWorld {
         Ok(())
     }
 
+    /// Races a delete and a stop of the running task. Delete first: both are in
+    /// flight at once, and whichever the target serves first wins. Stop first: the
+    /// delete leaves the moment the stop is answered. Sending both at once left the
+    /// order to the scheduler, so a target that mishandles a delete right after an
+    /// acknowledged stop (the window in which an engine that stops asynchronously
+    /// is still stopping) was caught only when the stop happened to arrive first.
     pub async fn race(&mut self, order: RaceOrder) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
         let segment = id.to_string();
@@ -594,8 +600,8 @@ impl OmsWorld {
                 tokio::join!(api.delete(p, &segment, Delete::default()), api.stop(p, id))
             }
             RaceOrder::StopFirst => {
-                let (stop, delete) =
-                    tokio::join!(api.stop(p, id), api.delete(p, &segment, Delete::default()));
+                let stop = api.stop(p, id).await;
+                let delete = api.delete(p, &segment, Delete::default()).await;
                 (delete, stop)
             }
         };
