@@ -1,8 +1,9 @@
 //! Cross-cutting layers: the request id and request log around everything,
-//! and authentication in front of every matched API route. The auth check is
-//! a function of the request head alone, so a second scheme (AK/SK signing)
-//! is an X-Auth-Token or an AK/SK signature, without the handlers knowing which.
+//! and authentication in front of every matched API route. Authentication is
+//! a function of the request alone (an `X-Auth-Token`, or an AK/SK signature
+//! over the head and body), so the handlers never know which scheme was used.
 
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,39 +16,66 @@ use crate::error::ApiError;
 use crate::signing;
 use crate::state::AppState;
 
-/// The id of one request, in its extensions and in the `X-Request-Id` header.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// The id of one request: 32 lowercase hex digits, in the request's
+/// extensions and in the `X-Request-Id` header. `Copy` and allocation-free,
+/// since every request gets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId([u8; 32]);
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// 32 hex digits: a per-process nonce from the start time, then a counter, so
-/// ids never repeat within a process and rarely across restarts.
-fn next_request_id() -> String {
-    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let nonce = *NONCE.get_or_init(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    });
-    format!(
-        "{nonce:016x}{:016x}",
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+impl RequestId {
+    /// A per-process nonce from the start time, then a counter, so ids never
+    /// repeat within a process and rarely across restarts.
+    fn next() -> Self {
+        static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let nonce = *NONCE.get_or_init(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        });
+        let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let mut hex = [0u8; 32];
+        for (i, byte) in hex.iter_mut().enumerate() {
+            let word = if i < 16 { nonce } else { counter };
+            let nibble = (word >> (60 - 4 * (i % 16))) & 0xf;
+            *byte = b"0123456789abcdef"[nibble as usize];
+        }
+        Self(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Gives every request an id, echoes it in `X-Request-Id`, and logs the exchange.
 pub async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = next_request_id();
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    request.extensions_mut().insert(RequestId(id.clone()));
+    let id = RequestId::next();
+    request.extensions_mut().insert(id);
+    // The log line costs two allocations; pay them only when it is written.
+    let log = tracing::enabled!(tracing::Level::INFO).then(|| {
+        (
+            Instant::now(),
+            request.method().clone(),
+            request.uri().path().to_owned(),
+        )
+    });
     let mut response = next.run(request).await;
-    let status = response.status();
-    tracing::info!(%method, %path, status = status.as_u16(), elapsed_us = started.elapsed().as_micros() as u64, request_id = %id, "request");
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Some((started, method, path)) = log {
+        let status = response.status().as_u16();
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        tracing::info!(%method, %path, status, elapsed_us, request_id = %id, "request");
+    }
+    if let Ok(value) = HeaderValue::from_bytes(&id.0) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
@@ -56,11 +84,12 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
 /// Refuses requests without a valid credential for the project in the path:
 /// an `X-Auth-Token`, or an `Authorization: SDK-HMAC-SHA256 …` signature.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // The layer above always sets it; a zero id would only show a wiring bug.
     let request_id = request
         .extensions()
         .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+        .copied()
+        .unwrap_or(RequestId([b'0'; 32]));
     #[cfg(feature = "faults")]
     if state.faults().is(crate::faults::Fault::SkipAuth) {
         return next.run(request).await;
@@ -90,14 +119,14 @@ fn path_project(request: &Request) -> Option<&str> {
 fn verify_token(
     state: &AppState,
     request: Request,
-    request_id: String,
+    request_id: RequestId,
 ) -> Result<Request, ApiError> {
     let token = request
         .headers()
         .get("x-auth-token")
         .and_then(|v| v.to_str().ok());
     match token.and_then(|t| state.project_of_token(t)) {
-        None => Err(ApiError::unauthorized(request_id)),
+        None => Err(ApiError::unauthorized(request_id.to_string())),
         Some(project) if Some(project) != path_project(&request) => Err(ApiError::forbidden()),
         Some(_) => Ok(request),
     }
@@ -108,18 +137,18 @@ fn verify_token(
 async fn verify_signature(
     state: &AppState,
     request: Request,
-    request_id: String,
+    request_id: RequestId,
 ) -> Result<Request, ApiError> {
     let (parts, body) = request.into_parts();
     let header_str = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let auth = header_str("authorization")
         .and_then(signing::Authorization::parse)
         .ok_or_else(|| {
-            ApiError::bad_signature("malformed Authorization header", request_id.clone())
+            ApiError::bad_signature("malformed Authorization header", request_id.to_string())
         })?;
     let (secret, project) = state
         .secret_of_access_key(auth.access)
-        .ok_or_else(|| ApiError::bad_signature("unknown access key", request_id.clone()))?;
+        .ok_or_else(|| ApiError::bad_signature("unknown access key", request_id.to_string()))?;
     if !auth
         .signed_headers
         .iter()
@@ -127,15 +156,15 @@ async fn verify_signature(
     {
         return Err(ApiError::bad_signature(
             "X-Sdk-Date is not signed",
-            request_id,
+            request_id.to_string(),
         ));
     }
     let date = header_str("x-sdk-date").unwrap_or_default();
     let at = signing::parse_sdk_date(date).ok_or_else(|| {
-        ApiError::bad_signature("X-Sdk-Date is not YYYYMMDDTHHMMSSZ", request_id.clone())
+        ApiError::bad_signature("X-Sdk-Date is not YYYYMMDDTHHMMSSZ", request_id.to_string())
     })?;
     if state.now().abs_diff(at) > signing::MAX_SKEW_MS {
-        return Err(ApiError::sdk_date_skew(request_id));
+        return Err(ApiError::sdk_date_skew(request_id.to_string()));
     }
     let bytes = axum::body::to_bytes(body, state.max_body_bytes())
         .await
@@ -148,7 +177,7 @@ async fn verify_signature(
         header_str,
         &bytes,
     )
-    .ok_or_else(|| ApiError::bad_signature("a signed header is missing", request_id.clone()))?;
+    .ok_or_else(|| ApiError::bad_signature("a signed header is missing", request_id.to_string()))?;
     if !signing::verify(
         secret.expose(),
         &signing::string_to_sign(date, &canonical),
@@ -156,7 +185,7 @@ async fn verify_signature(
     ) {
         return Err(ApiError::bad_signature(
             "the signature does not match",
-            request_id,
+            request_id.to_string(),
         ));
     }
     let request = Request::from_parts(parts, axum::body::Body::from(bytes));
