@@ -1,6 +1,7 @@
-//! Helpers: running the binary with a deadline, reading its reports, and small
-//! hyper servers in a runtime of their own (a reference server, a proxy that
-//! alters one behaviour of it, a server that records what it receives).
+//! Helpers: running the binary with a deadline (and, watched, with its wall time
+//! and peak memory), reading its reports, and small hyper servers in a runtime of
+//! their own (a reference server, a proxy that alters one behaviour of it, a
+//! server that records what it receives).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -76,10 +77,32 @@ pub fn run_binary(name: &str, args: &[&str]) -> Ran {
 
 /// [`run_binary`] with extra environment variables.
 pub fn run_binary_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    run_watched_env(name, args, env, Duration::from_secs(60)).ran
+}
+
+/// A run of the binary with what the watchdog measured.
+#[derive(Debug)]
+pub struct Watched {
+    pub ran: Ran,
+    /// From spawning the process to its exit.
+    pub wall: Duration,
+    /// The highest `VmHWM` (peak resident set) read from `/proc/<pid>/status`
+    /// while the process ran, in KiB; 0 where `/proc` is not available.
+    pub peak_rss_kib: u64,
+}
+
+/// Runs the binary with `args` (and `--report-dir` in a scratch folder); kills it
+/// and fails the test if it is still running after `watchdog`.
+pub fn run_watched(name: &str, args: &[&str], watchdog: Duration) -> Watched {
+    run_watched_env(name, args, &[], watchdog)
+}
+
+fn run_watched_env(name: &str, args: &[&str], env: &[(&str, &str)], watchdog: Duration) -> Watched {
     let dir = scratch(&format!("run-{name}"));
     let report_dir = dir.join("reports");
     let stdout_path = dir.join("stdout");
     let stderr_path = dir.join("stderr");
+    let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_oms-conformance"))
         .args(args)
         .arg("--report-dir")
@@ -91,23 +114,49 @@ pub fn run_binary_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
         .spawn()
         .expect("the binary starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let deadline = started + watchdog;
+    let mut peak_rss_kib = 0;
     let status = loop {
+        // VmHWM is a high-water mark, so the last reading before the exit is the
+        // peak up to that moment; it must be read before the child is reaped.
+        peak_rss_kib = peak_rss_kib.max(vm_hwm_kib(&status_file).unwrap_or(0));
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("oms-conformance {args:?} ran past 60 s");
+            let _ = child.wait();
+            panic!(
+                "oms-conformance {args:?} ran past the watchdog of {} s and was killed; stdout:\n{}",
+                watchdog.as_secs(),
+                std::fs::read_to_string(&stdout_path).unwrap_or_default()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Ran {
-        code: status.code().unwrap_or(-1),
-        stdout: std::fs::read_to_string(stdout_path).unwrap_or_default(),
-        stderr: std::fs::read_to_string(stderr_path).unwrap_or_default(),
-        report_dir,
+    Watched {
+        ran: Ran {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(stdout_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(stderr_path).unwrap_or_default(),
+            report_dir,
+        },
+        wall: started.elapsed(),
+        peak_rss_kib,
     }
+}
+
+/// `VmHWM` of a process, in KiB.
+fn vm_hwm_kib(status_file: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(status_file).ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A runtime of the test's own, hosting its servers.

@@ -1,0 +1,530 @@
+//! The kill matrix: the harness binary against the reference server with each
+//! fault of its catalogue (`oms_reference_server::faults`), one fresh server per
+//! fault. Every fault must make its own rule fail, and every MUST rule of the
+//! catalogue must fail under some fault: a fault nothing catches is a hole in the
+//! suite, a rule no fault breaks checks nothing. The fault × rule matrix is
+//! written to `<target>/conformance/kill-matrix/` (`kill-matrix.json`,
+//! `kill-matrix.md`) before anything is asserted, so a failing run still leaves
+//! the evidence behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use oms_reference_server::faults::Fault;
+use serde_json::{Value, json};
+
+use crate::support::{self, Watched};
+
+/// Each fault and the rules it must make fail, its own rule first. Rules listed
+/// after the first are ones the fault breaks as deterministically (the collateral
+/// failures the matrix also shows, such as a deleted neighbour being some other
+/// scenario's task, depend on scheduling and are not asserted).
+const MUST_FAIL: &[(&str, &[&str])] = &[
+    ("delete-running", &["OMS-DEL-003", "OMS-DEL-004"]),
+    ("delete-with-body", &["OMS-DEL-001"]),
+    ("refuse-but-remove", &["OMS-DEL-004"]),
+    ("accept-missing", &["OMS-DEL-008"]),
+    ("ghost-in-get", &["OMS-DEL-002"]),
+    ("ghost-in-list", &["OMS-DEL-002"]),
+    ("ghost-in-count", &["OMS-DEL-002"]),
+    ("delete-neighbour", &["OMS-DEL-012"]),
+    ("delete-neighbour-instead", &["OMS-DEL-012", "OMS-DEL-002"]),
+    ("ignore-project-scope", &["OMS-DEL-010"]),
+    ("skip-auth", &["OMS-DEL-011"]),
+    ("malformed-500", &["OMS-DEL-009", "OMS-DEL-017"]),
+    ("double-delete", &["OMS-DEL-013"]),
+    ("delete-racing-stop", &["OMS-DEL-014"]),
+    (
+        "refuse-stopped",
+        &["OMS-DEL-005", "OMS-DEL-001", "OMS-DEL-007"],
+    ),
+    ("refuse-failed", &["OMS-DEL-005"]),
+    ("refuse-succeeded", &["OMS-DEL-005"]),
+    // SHOULD-level: OMS-DEL-006 asks that a task in status 0 or 1 can be deleted.
+    ("refuse-waiting", &["OMS-DEL-006"]),
+    // OMS-DEL-015 is SHOULD, but the 500 also breaks the MUST rule OMS-DEL-017.
+    ("query-string-500", &["OMS-DEL-015", "OMS-DEL-017"]),
+    ("no-request-id", &["OMS-DEL-016"]),
+    ("text-plain-errors", &["OMS-DEL-016"]),
+];
+
+/// Harness runs at once. Each is a harness process plus a reference server in
+/// this test's process; on two cores four keep both busy without starving the
+/// servers (measured: the whole matrix in about a third of its serial time).
+const WORKERS: usize = 4;
+
+/// The state deadline of the matrix runs. Faults that refuse deletes leave tasks
+/// the harness cannot clean up, and each cleanup retries until this deadline;
+/// the reference server reaches every state in well under a second.
+const STATE_TIMEOUT: &str = "5s";
+
+/// One run of the matrix: the full suite in default mode, or (for the faults
+/// whose own rule is SHOULD-level) the own rule alone in strict mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Default,
+    Strict,
+}
+
+#[derive(Debug)]
+struct Job {
+    fault: Fault,
+    mode: Mode,
+}
+
+#[derive(Debug)]
+struct Outcome {
+    fault: Fault,
+    mode: Mode,
+    watched: Watched,
+    results: Option<Value>,
+}
+
+impl Outcome {
+    /// Rule id → verdict, from `results.json`.
+    fn verdicts(&self) -> BTreeMap<String, String> {
+        self.results
+            .as_ref()
+            .and_then(|r| r["rules"].as_array())
+            .map(|rules| {
+                rules
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["id"].as_str().unwrap_or_default().to_owned(),
+                            r["verdict"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn rule(&self, id: &str) -> Value {
+        self.results
+            .as_ref()
+            .and_then(|r| r["rules"].as_array())
+            .and_then(|rules| rules.iter().find(|r| r["id"] == id).cloned())
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn must_fail(fault: Fault) -> &'static [&'static str] {
+    MUST_FAIL
+        .iter()
+        .find(|(name, _)| *name == fault.name())
+        .map(|(_, rules)| *rules)
+        .unwrap_or_default()
+}
+
+/// The target folder the binary was built in (it honours `CARGO_TARGET_DIR`).
+fn target_dir() -> PathBuf {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_oms-conformance"));
+    binary
+        .parent()
+        .and_then(|profile| profile.parent())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| support::root().join("target"))
+}
+
+/// The reference server with `fault` on `127.0.0.1:0`, in `rt`.
+fn faulty_server(rt: &tokio::runtime::Runtime, fault: Fault) -> SocketAddr {
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(oms_reference_server::serve(
+            listener,
+            oms_reference_server::Config {
+                fault: Some(fault),
+                ..oms_reference_server::Config::default()
+            },
+            std::future::pending(),
+        ));
+        addr
+    })
+}
+
+fn run_job(job: &Job) -> Outcome {
+    // A fresh server per run: a fault's tombstones and race memory, and the tasks
+    // a refusing fault leaves behind, must not leak into another run.
+    let rt = support::runtime();
+    let addr = faulty_server(&rt, job.fault);
+    let target = format!("http://{addr}");
+    let mut args = vec![
+        "--target",
+        target.as_str(),
+        "--seed",
+        "7",
+        "--state-timeout",
+        STATE_TIMEOUT,
+        "--run-timeout",
+        "60s",
+    ];
+    let own = must_fail(job.fault).first().copied().unwrap_or_default();
+    let name = match job.mode {
+        Mode::Default => format!("fault-{}", job.fault.name()),
+        Mode::Strict => {
+            args.extend(["--strict", "--rule", own]);
+            format!("fault-{}-strict", job.fault.name())
+        }
+    };
+    let watched = support::run_watched(&name, &args, Duration::from_secs(90));
+    drop(rt);
+    let results = std::fs::read_to_string(watched.ran.report_dir.join("results.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    Outcome {
+        fault: job.fault,
+        mode: job.mode,
+        watched,
+        results,
+    }
+}
+
+/// Runs every job on [`WORKERS`] threads; the outcomes come back in job order.
+fn run_all(jobs: Vec<Job>) -> Vec<Outcome> {
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let outcome = run_job(job);
+                    done.lock().expect("outcomes").push(outcome);
+                }
+            });
+        }
+    });
+    let mut outcomes = done.into_inner().expect("outcomes");
+    outcomes.sort_by_key(|o| {
+        jobs.iter()
+            .position(|j| j.fault == o.fault && j.mode == o.mode)
+    });
+    outcomes
+}
+
+/// The catalogue as the runs report it: (id, level) in order.
+fn catalogue(outcomes: &[Outcome]) -> Vec<(String, String)> {
+    outcomes
+        .iter()
+        .find_map(|o| o.results.as_ref()?["rules"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap_or_default().to_owned(),
+                r["level"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn short(rule: &str) -> &str {
+    rule.strip_prefix("OMS-DEL-").unwrap_or(rule)
+}
+
+fn cell(verdict: &str, own: bool) -> String {
+    let mark = match verdict {
+        "fail" => "✗",
+        "pass" => "·",
+        "inconclusive" => "?",
+        "error" => "E",
+        "skipped" => "–",
+        _ => " ",
+    };
+    if own && verdict == "fail" {
+        format!("**{mark}**")
+    } else if own {
+        format!("**{mark}** (expected ✗)")
+    } else {
+        mark.to_owned()
+    }
+}
+
+fn write_matrix(outcomes: &[Outcome], rules: &[(String, String)], wall: Duration) -> PathBuf {
+    let dir = target_dir().join("conformance/kill-matrix");
+    std::fs::create_dir_all(&dir).expect("kill-matrix folder");
+    let default_runs: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.mode == Mode::Default)
+        .collect();
+    let mut caught_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (id, _) in rules {
+        caught_by.insert(id, Vec::new());
+    }
+    for outcome in &default_runs {
+        for (rule, verdict) in outcome.verdicts() {
+            if verdict == "fail"
+                && let Some((id, _)) = rules.iter().find(|(id, _)| *id == rule)
+            {
+                caught_by
+                    .get_mut(id.as_str())
+                    .expect("rule")
+                    .push(outcome.fault.name());
+            }
+        }
+    }
+    let must_catching_nothing: Vec<&str> = rules
+        .iter()
+        .filter(|(id, level)| level == "MUST" && caught_by[id.as_str()].is_empty())
+        .map(|(id, _)| id.as_str())
+        .collect();
+
+    let json = json!({
+        "what": "the harness against the reference server with one fault each (default mode, \
+                 fixed seed); verdict per rule; `must_fail` is the fault's own rule(s)",
+        "seed": 7,
+        "state_timeout": STATE_TIMEOUT,
+        "workers": WORKERS,
+        "wall_ms": u64::try_from(wall.as_millis()).unwrap_or(u64::MAX),
+        "rules": rules.iter().map(|(id, level)| json!({"id": id, "level": level})).collect::<Vec<_>>(),
+        "faults": default_runs.iter().map(|o| {
+            let verdicts = o.verdicts();
+            let with = |v: &str| verdicts.iter().filter(|(_, x)| *x == v).map(|(r, _)| r.clone()).collect::<Vec<_>>();
+            let strict = outcomes.iter().find(|s| s.fault == o.fault && s.mode == Mode::Strict);
+            json!({
+                "fault": o.fault.name(),
+                "description": o.fault.description(),
+                "must_fail": must_fail(o.fault),
+                "exit_code": o.watched.ran.code,
+                "failed": with("fail"),
+                "inconclusive": with("inconclusive"),
+                "error": with("error"),
+                "verdicts": verdicts,
+                "wall_ms": u64::try_from(o.watched.wall.as_millis()).unwrap_or(u64::MAX),
+                "peak_rss_kib": o.watched.peak_rss_kib,
+                "strict_own_rule_exit_code": strict.map(|s| s.watched.ran.code),
+                "report_dir": o.watched.ran.report_dir.display().to_string(),
+            })
+        }).collect::<Vec<_>>(),
+        "caught_by": caught_by,
+        "must_rules_catching_nothing": must_catching_nothing,
+    });
+    std::fs::write(
+        dir.join("kill-matrix.json"),
+        serde_json::to_string_pretty(&json).expect("json") + "\n",
+    )
+    .expect("kill-matrix.json");
+
+    let mut md = String::from("# Kill matrix\n\n");
+    let _ = writeln!(
+        md,
+        "The harness against the reference server with one fault each (`--seed 7 --state-timeout {STATE_TIMEOUT}`, \
+         default mode), {} runs in {:.1} s on {WORKERS} workers. Written by `cargo test -p oms-conformance --test it faults::`.\n",
+        outcomes.len(),
+        wall.as_secs_f64()
+    );
+    md.push_str(
+        "✗ fail · pass ? inconclusive E error – skipped; **bold**: the fault's own rule(s), which must fail.\n\n",
+    );
+    md.push_str("| fault | exit |");
+    for (id, level) in rules {
+        let _ = write!(
+            md,
+            " {}{} |",
+            short(id),
+            if level == "MUST" { "" } else { "ˢ" }
+        );
+    }
+    md.push_str("\n|---|---|");
+    md.push_str(&"---|".repeat(rules.len()));
+    md.push('\n');
+    for o in &default_runs {
+        let verdicts = o.verdicts();
+        let _ = write!(md, "| `{}` | {} |", o.fault.name(), o.watched.ran.code);
+        for (id, _) in rules {
+            let own = must_fail(o.fault).contains(&id.as_str());
+            let verdict = verdicts.get(id).map(String::as_str).unwrap_or_default();
+            let _ = write!(md, " {} |", cell(verdict, own));
+        }
+        md.push('\n');
+    }
+    md.push_str("\nˢ SHOULD rule (never fails the run unless `--strict`).\n\n");
+    md.push_str("| rule | level | fails under |\n|---|---|---|\n");
+    for (id, level) in rules {
+        let faults = &caught_by[id.as_str()];
+        let _ = writeln!(
+            md,
+            "| {id} | {level} | {} |",
+            if faults.is_empty() {
+                "**nothing**".to_owned()
+            } else {
+                faults
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+    let strict: Vec<&Outcome> = outcomes.iter().filter(|o| o.mode == Mode::Strict).collect();
+    if !strict.is_empty() {
+        md.push_str(
+            "\nFaults whose own rule is SHOULD-level, run again with `--strict --rule <own rule>`:\n\n\
+             | fault | rule | exit | verdict |\n|---|---|---|---|\n",
+        );
+        for o in strict {
+            let own = must_fail(o.fault)[0];
+            let _ = writeln!(
+                md,
+                "| `{}` | {own} | {} | {} |",
+                o.fault.name(),
+                o.watched.ran.code,
+                o.rule(own)["verdict"].as_str().unwrap_or("none")
+            );
+        }
+    }
+    std::fs::write(dir.join("kill-matrix.md"), md).expect("kill-matrix.md");
+    dir
+}
+
+/// Whether every rule a fault must break is SHOULD-level (the run is then
+/// conformant in default mode: exit 0).
+fn should_only(fault: Fault, rules: &[(String, String)]) -> bool {
+    must_fail(fault).iter().all(|id| {
+        rules
+            .iter()
+            .any(|(rule, level)| rule == id && level == "SHOULD")
+    })
+}
+
+#[test]
+fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
+    // The table and the catalogue of faults are the same set, in both directions.
+    let names: BTreeSet<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+    let table: BTreeSet<&str> = MUST_FAIL.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names, table,
+        "every fault needs a row in MUST_FAIL, and every row a fault"
+    );
+
+    let started = Instant::now();
+    let mut jobs: Vec<Job> = Fault::ALL
+        .iter()
+        .map(|&fault| Job {
+            fault,
+            mode: Mode::Default,
+        })
+        .collect();
+    // SHOULD-level faults do not fail a default run by design; in strict mode
+    // their own rule must fail the run (exit 1).
+    for &fault in Fault::ALL {
+        let own = must_fail(fault)[0];
+        if matches!(own, "OMS-DEL-006" | "OMS-DEL-015" | "OMS-DEL-016") {
+            jobs.push(Job {
+                fault,
+                mode: Mode::Strict,
+            });
+        }
+    }
+    let outcomes = run_all(jobs);
+    let wall = started.elapsed();
+    let rules = catalogue(&outcomes);
+    let dir = write_matrix(&outcomes, &rules, wall);
+    eprintln!(
+        "kill matrix: {} runs in {:.1} s, written to {}",
+        outcomes.len(),
+        wall.as_secs_f64(),
+        dir.display()
+    );
+
+    let mut problems = Vec::new();
+    assert!(!rules.is_empty(), "no run wrote a results.json");
+    for o in &outcomes {
+        let name = o.fault.name();
+        if o.results.is_none() {
+            problems.push(format!(
+                "{name} ({:?}): no readable results.json\n{}",
+                o.mode,
+                o.watched.ran.explain()
+            ));
+            continue;
+        }
+        let must = must_fail(o.fault);
+        match o.mode {
+            Mode::Default => {
+                let expected_exit = if should_only(o.fault, &rules) { 0 } else { 1 };
+                if o.watched.ran.code != expected_exit {
+                    problems.push(format!(
+                        "{name}: exit {} (expected {expected_exit})",
+                        o.watched.ran.code
+                    ));
+                }
+                for rule in must {
+                    let verdict = &o.rule(rule)["verdict"];
+                    if verdict != "fail" {
+                        problems.push(format!(
+                            "{name}: {rule} is {verdict} (must fail): {:#}",
+                            o.rule(rule)["scenarios"]
+                        ));
+                    }
+                }
+                if expected_exit == 0 {
+                    // Confined to its SHOULD behaviour: no MUST rule fails.
+                    let must_failing: Vec<String> = o
+                        .verdicts()
+                        .into_iter()
+                        .filter(|(id, v)| {
+                            v == "fail" && rules.iter().any(|(r, l)| r == id && l == "MUST")
+                        })
+                        .map(|(id, _)| id)
+                        .collect();
+                    if !must_failing.is_empty() {
+                        problems.push(format!(
+                            "{name}: a SHOULD-level fault fails MUST rules {must_failing:?}"
+                        ));
+                    }
+                    if o.rule(must[0])["binding"] != false {
+                        problems.push(format!("{name}: {} counted as binding", must[0]));
+                    }
+                }
+            }
+            Mode::Strict => {
+                if o.watched.ran.code != 1 || o.rule(must[0])["verdict"] != "fail" {
+                    problems.push(format!(
+                        "{name} --strict --rule {}: exit {}, verdict {} (expected exit 1, fail)",
+                        must[0],
+                        o.watched.ran.code,
+                        o.rule(must[0])["verdict"]
+                    ));
+                }
+            }
+        }
+    }
+    // The other direction: every MUST rule is some fault's own rule (so the
+    // assertions above prove it can fail), and did fail in this run.
+    let designated: BTreeSet<&str> = MUST_FAIL
+        .iter()
+        .flat_map(|(_, rules)| rules.iter().copied())
+        .collect();
+    for (id, level) in &rules {
+        if level != "MUST" {
+            continue;
+        }
+        if !designated.contains(id.as_str()) {
+            problems.push(format!(
+                "{id} is no fault's rule: nothing proves it can fail"
+            ));
+        }
+        let caught = outcomes
+            .iter()
+            .filter(|o| o.mode == Mode::Default)
+            .any(|o| o.verdicts().get(id).is_some_and(|v| v == "fail"));
+        if !caught {
+            problems.push(format!("{id} failed under no fault"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "kill matrix ({}):\n{}",
+        dir.join("kill-matrix.md").display(),
+        problems.join("\n")
+    );
+}
