@@ -175,6 +175,20 @@ Feature: Delete a task
         | a bad token           |
         | a bad AK/SK signature |
 
+    @spec:S6 @spec:API-5 @needs:aksk
+    Scenario Outline: a delete with <signature> is refused
+      Given a stopped task
+      When the task is deleted with <signature>
+      Then the delete is refused as <refusal>
+      And the task is intact
+
+      Examples:
+        | signature                                | refusal                  |
+        | a tampered signature                     | unauthenticated          |
+        | a signature made with a wrong secret key | unauthenticated          |
+        | a signature dated 30 minutes ago         | signed at the wrong time |
+        | a signature dated 30 minutes ahead       | signed at the wrong time |
+
   @OMS-DEL-012
   Rule: Deleting one task leaves every other task intact
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use crate::config::{Credential, Project};
-use crate::http::{Auth, Client, Exchange, Method, Outgoing};
+use crate::http::{Auth, Client, Exchange, Method, Outgoing, Signing};
 
 /// Consecutive transport failures after which the target counts as gone.
 const GIVE_UP_AFTER: usize = 8;
@@ -79,6 +79,19 @@ impl Api {
                 token: token.clone(),
                 env: project.token_env,
             },
+            Credential::AkSk {
+                ak,
+                sk,
+                security_token,
+            } => Auth::Signed(Signing {
+                ak: ak.clone(),
+                sk: sk.clone(),
+                security_token: security_token.clone(),
+                project_id: project.id.clone(),
+                whose: format!("the {} project's AK/SK", project.label),
+                clock_offset: 0,
+                tamper: false,
+            }),
         }
     }
 

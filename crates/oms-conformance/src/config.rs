@@ -33,8 +33,9 @@ const REFERENCE_BODIES: [(&str, &str); 3] = [
 ];
 
 /// Capabilities a profile may disable; scenarios name the ones they need with
-/// `@needs:<capability>` tags.
-pub const CAPABILITIES: [&str; 3] = ["quota", "failing-task", "second-project"];
+/// `@needs:<capability>` tags. `aksk` (signing with each project's AK/SK) is off
+/// by itself when a project authenticates with a token.
+pub const CAPABILITIES: [&str; 4] = ["quota", "failing-task", "second-project", "aksk"];
 
 /// What went wrong while building the configuration. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -84,12 +85,25 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How the run authenticates as a project. Only tokens exist today; AK/SK signing
-/// (see `signing.md`) will be a second variant.
+/// How the run authenticates as a project.
 #[derive(Debug, Clone)]
 pub enum Credential {
     /// `X-Auth-Token`, project-scoped.
     Token(Secret),
+    /// Every request signed with SDK-HMAC-SHA256 (`signing.md`). The AK counts as
+    /// a secret too: reports name the project, never its key.
+    AkSk {
+        ak: Secret,
+        sk: Secret,
+        /// The `X-Security-Token` of a temporary AK/SK.
+        security_token: Option<Secret>,
+    },
+}
+
+impl Credential {
+    pub fn is_aksk(&self) -> bool {
+        matches!(self, Self::AkSk { .. })
+    }
 }
 
 /// One project of the target: its id and how to authenticate as it.
@@ -215,6 +229,8 @@ pub struct Declared {
     pub empty_segment: Vec<Answer>,
     pub cross_project: Vec<Answer>,
     pub unauthenticated: Vec<Answer>,
+    /// A correctly signed request whose `X-Sdk-Date` is more than 15 minutes off.
+    pub skewed_date: Vec<Answer>,
     /// `true`: a delete with an unexpected body or query is handled as without it.
     pub unexpected_input_ignored: bool,
 }
@@ -278,6 +294,14 @@ pub struct Overrides {
     pub rules: Vec<String>,
     pub token_first: Option<Secret>,
     pub token_second: Option<Secret>,
+    /// AK, SK and security token of the first and second projects, over the
+    /// profile's (`OMS_CONFORMANCE_AK_FIRST`, `…_SK_FIRST`, …).
+    pub ak_first: Option<Secret>,
+    pub sk_first: Option<Secret>,
+    pub security_token_first: Option<Secret>,
+    pub ak_second: Option<Secret>,
+    pub sk_second: Option<Secret>,
+    pub security_token_second: Option<Secret>,
     pub request_timeout: Option<Duration>,
     pub state_timeout: Option<Duration>,
     pub run_timeout: Option<Duration>,
@@ -310,6 +334,7 @@ struct ProjectFile {
     token: Option<String>,
     ak: Option<String>,
     sk: Option<String>,
+    security_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -345,6 +370,7 @@ struct DeclaredFile {
     empty_segment: Option<OneOrMany>,
     cross_project: Option<OneOrMany>,
     unauthenticated: Option<OneOrMany>,
+    skewed_date: Option<OneOrMany>,
     unexpected_input: Option<String>,
 }
 
@@ -435,8 +461,12 @@ impl RunConfig {
         let first = project(
             "first",
             &file.first_project,
-            overrides.token_first.clone(),
-            "OMS_CONFORMANCE_TOKEN_FIRST",
+            CredentialOverrides {
+                token: overrides.token_first.clone(),
+                ak: overrides.ak_first.clone(),
+                sk: overrides.sk_first.clone(),
+                security_token: overrides.security_token_first.clone(),
+            },
         )
         .map_err(profile_err)?;
         let mut projects = vec![first];
@@ -444,8 +474,12 @@ impl RunConfig {
             let second = project(
                 "second",
                 second,
-                overrides.token_second.clone(),
-                "OMS_CONFORMANCE_TOKEN_SECOND",
+                CredentialOverrides {
+                    token: overrides.token_second.clone(),
+                    ak: overrides.ak_second.clone(),
+                    sk: overrides.sk_second.clone(),
+                    security_token: overrides.security_token_second.clone(),
+                },
             )
             .map_err(profile_err)?;
             if second.id == projects[0].id {
@@ -526,6 +560,16 @@ impl RunConfig {
                 .entry("second-project".to_owned())
                 .or_insert_with(|| "the profile names one project only".to_owned());
         }
+        if let Some(project) = projects.iter().find(|p| !p.credential.is_aksk()) {
+            disabled_capabilities
+                .entry("aksk".to_owned())
+                .or_insert_with(|| {
+                    format!(
+                        "the {} project authenticates with a token; signatures are checked with an AK/SK profile",
+                        project.label
+                    )
+                });
+        }
         if bodies.failing.is_none() {
             disabled_capabilities
                 .entry("failing-task".to_owned())
@@ -592,13 +636,20 @@ impl RunConfig {
 
     /// Every secret value of the run, for redaction of anything that is logged.
     pub fn secrets(&self) -> Vec<String> {
-        let mut secrets: Vec<String> = self
-            .projects
-            .iter()
-            .map(|p| match &p.credential {
-                Credential::Token(token) => token.expose().to_owned(),
-            })
-            .collect();
+        let mut secrets: Vec<String> = Vec::new();
+        for project in &self.projects {
+            match &project.credential {
+                Credential::Token(token) => secrets.push(token.expose().to_owned()),
+                Credential::AkSk {
+                    ak,
+                    sk,
+                    security_token,
+                } => {
+                    let values = [Some(ak), Some(sk), security_token.as_ref()];
+                    secrets.extend(values.into_iter().flatten().map(|s| s.expose().to_owned()));
+                }
+            }
+        }
         let bodies = [
             Some(&self.bodies.running),
             Some(&self.bodies.succeeding),
@@ -641,31 +692,126 @@ fn collect_secret_fields(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// Credential values from the environment or the command line, for one project.
+struct CredentialOverrides {
+    token: Option<Secret>,
+    ak: Option<Secret>,
+    sk: Option<Secret>,
+    security_token: Option<Secret>,
+}
+
+/// A project's credential: a token, or an AK/SK pair. The kind is the one the
+/// profile gives (`token`, or `ak`/`sk`); a profile that gives neither takes it
+/// from the overrides. A value of the other kind is refused rather than
+/// silently ignored, so that a stray variable cannot change what is tested.
 fn project(
     label: &'static str,
     file: &ProjectFile,
-    token_override: Option<Secret>,
-    token_env: &'static str,
+    overrides: CredentialOverrides,
 ) -> Result<Project, String> {
+    let suffix = label.to_ascii_uppercase();
+    let token_env = if label == "first" {
+        "OMS_CONFORMANCE_TOKEN_FIRST"
+    } else {
+        "OMS_CONFORMANCE_TOKEN_SECOND"
+    };
     if file.id.is_empty() || file.id.contains(['/', '?', '#', '%', ' ']) {
         return Err(format!(
             "{label}_project.id must be a non-empty path segment"
         ));
     }
-    if file.ak.is_some() || file.sk.is_some() {
-        return Err(format!(
-            "{label}_project: AK/SK credentials are not supported yet; give a token"
-        ));
-    }
-    let token = token_override
-        .or_else(|| file.token.clone().map(Secret::new))
-        .ok_or_else(|| {
-            format!("{label}_project has no token (set it in the profile or {token_env})")
-        })?;
+    let profile_token = file.token.is_some();
+    let profile_aksk = file.ak.is_some() || file.sk.is_some() || file.security_token.is_some();
+    let override_token = overrides.token.is_some();
+    let override_aksk =
+        overrides.ak.is_some() || overrides.sk.is_some() || overrides.security_token.is_some();
+    let aksk = match (profile_token, profile_aksk) {
+        (true, true) => {
+            return Err(format!(
+                "{label}_project gives both a token and ak/sk; give one kind of credential"
+            ));
+        }
+        (true, false) if override_aksk => {
+            return Err(format!(
+                "{label}_project authenticates with a token, but an AK/SK is set \
+                 (OMS_CONFORMANCE_AK_{suffix}, …_SK_{suffix} or …_SECURITY_TOKEN_{suffix})"
+            ));
+        }
+        (false, true) if override_token => {
+            return Err(format!(
+                "{label}_project authenticates with ak/sk, but a token is set ({token_env})"
+            ));
+        }
+        (true, false) => false,
+        (false, true) => true,
+        (false, false) if override_token && override_aksk => {
+            return Err(format!(
+                "both a token and an AK/SK are set for the {label} project; set one kind"
+            ));
+        }
+        (false, false) => override_aksk,
+    };
+    let credential = if aksk {
+        let missing = |what: &str| {
+            format!(
+                "{label}_project has no {what} (set `{what}` in the profile or OMS_CONFORMANCE_{}_{suffix})",
+                what.to_ascii_uppercase()
+            )
+        };
+        let ak = overrides
+            .ak
+            .or_else(|| file.ak.clone().map(Secret::new))
+            .ok_or_else(|| missing("ak"))?;
+        let sk = overrides
+            .sk
+            .or_else(|| file.sk.clone().map(Secret::new))
+            .ok_or_else(|| missing("sk"))?;
+        let security_token = overrides
+            .security_token
+            .or_else(|| file.security_token.clone().map(Secret::new));
+        // The AK goes into `Authorization: … Access=<AK>, …` and the security
+        // token into a header of its own: each must fit there as it is.
+        if ak.expose().is_empty()
+            || !ak
+                .expose()
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b',')
+        {
+            return Err(format!(
+                "{label}_project.ak must be printable ASCII without spaces or commas"
+            ));
+        }
+        if sk.expose().is_empty() {
+            return Err(format!("{label}_project.sk is empty"));
+        }
+        if security_token.as_ref().is_some_and(|t| {
+            t.expose().is_empty() || !t.expose().bytes().all(|b| b.is_ascii_graphic())
+        }) {
+            return Err(format!(
+                "{label}_project.security_token must be printable ASCII without spaces"
+            ));
+        }
+        Credential::AkSk {
+            ak,
+            sk,
+            security_token,
+        }
+    } else {
+        let token = overrides
+            .token
+            .or_else(|| file.token.clone().map(Secret::new))
+            .ok_or_else(|| {
+                format!(
+                    "{label}_project has no credentials (set `token`, or `ak` and `sk`, in the \
+                     profile, or {token_env}, or OMS_CONFORMANCE_AK_{suffix} and …_SK_{suffix})"
+                )
+            })?;
+        Credential::Token(token)
+    };
     Ok(Project {
         label,
         id: file.id.clone(),
-        credential: Credential::Token(token),
+        credential,
         token_env,
     })
 }
@@ -717,6 +863,7 @@ fn declared(file: &DeclaredFile) -> Result<Declared, String> {
             "unauthenticated",
             &["401 APIGW.0301"],
         )?,
+        skewed_date: answers(&file.skewed_date, "skewed_date", &["401 APIGW.0303"])?,
         unexpected_input_ignored,
     })
 }
@@ -842,6 +989,124 @@ mod tests {
         let any_code = Answer::parse("403").unwrap();
         assert!(any_code.matches(403, Some("OMS.0072")));
         assert!(!any_code.matches(401, None));
+    }
+
+    fn project_file(token: Option<&str>, ak: Option<&str>, sk: Option<&str>) -> ProjectFile {
+        ProjectFile {
+            id: "0123456789abcdef0123456789abcdef".to_owned(),
+            token: token.map(str::to_owned),
+            ak: ak.map(str::to_owned),
+            sk: sk.map(str::to_owned),
+            security_token: None,
+        }
+    }
+
+    fn no_overrides() -> CredentialOverrides {
+        CredentialOverrides {
+            token: None,
+            ak: None,
+            sk: None,
+            security_token: None,
+        }
+    }
+
+    #[test]
+    fn a_project_has_a_token_or_an_aksk_never_both() {
+        let token = project(
+            "first",
+            &project_file(Some("t"), None, None),
+            no_overrides(),
+        );
+        assert!(matches!(
+            token.map(|p| p.credential),
+            Ok(Credential::Token(_))
+        ));
+        let aksk = project(
+            "first",
+            &project_file(None, Some("AK"), Some("SK")),
+            no_overrides(),
+        );
+        assert!(aksk.is_ok_and(|p| p.credential.is_aksk()));
+        let both = project(
+            "first",
+            &project_file(Some("t"), Some("AK"), Some("SK")),
+            no_overrides(),
+        );
+        assert!(both.is_err_and(|e| e.contains("one kind")));
+        let no_sk = project(
+            "first",
+            &project_file(None, Some("AK"), None),
+            no_overrides(),
+        );
+        assert!(no_sk.is_err_and(|e| e.contains("OMS_CONFORMANCE_SK_FIRST")));
+        let bad_ak = project(
+            "second",
+            &project_file(None, Some("A K"), Some("SK")),
+            no_overrides(),
+        );
+        assert!(bad_ak.is_err());
+        let nothing = project("second", &project_file(None, None, None), no_overrides());
+        assert!(nothing.is_err_and(|e| e.contains("OMS_CONFORMANCE_TOKEN_SECOND")));
+    }
+
+    #[test]
+    fn overrides_give_values_of_the_profiles_kind_only() {
+        let from_env = project(
+            "first",
+            &project_file(None, Some("AK"), None),
+            CredentialOverrides {
+                sk: Some(Secret::new("ENV-SK")),
+                ..no_overrides()
+            },
+        );
+        match from_env.map(|p| p.credential) {
+            Ok(Credential::AkSk { ak, sk, .. }) => {
+                assert_eq!((ak.expose(), sk.expose()), ("AK", "ENV-SK"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let env_only = project(
+            "first",
+            &project_file(None, None, None),
+            CredentialOverrides {
+                ak: Some(Secret::new("AK")),
+                sk: Some(Secret::new("SK")),
+                ..no_overrides()
+            },
+        );
+        assert!(env_only.is_ok_and(|p| p.credential.is_aksk()));
+        let stray_sk = project(
+            "first",
+            &project_file(Some("t"), None, None),
+            CredentialOverrides {
+                sk: Some(Secret::new("SK")),
+                ..no_overrides()
+            },
+        );
+        assert!(stray_sk.is_err_and(|e| e.contains("authenticates with a token")));
+        let stray_token = project(
+            "first",
+            &project_file(None, Some("AK"), Some("SK")),
+            CredentialOverrides {
+                token: Some(Secret::new("t")),
+                ..no_overrides()
+            },
+        );
+        assert!(stray_token.is_err_and(|e| e.contains("OMS_CONFORMANCE_TOKEN_FIRST")));
+    }
+
+    #[test]
+    fn aksk_credentials_do_not_show_in_debug() {
+        let project = project(
+            "first",
+            &project_file(None, Some("THE-AK"), Some("THE-SK")),
+            no_overrides(),
+        );
+        let debug = format!("{project:?}");
+        assert!(
+            !debug.contains("THE-AK") && !debug.contains("THE-SK"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -3,19 +3,28 @@
 //! target may send an endless body), redirects are never followed (a 3xx is
 //! reported as is), and every exchange is logged, redacted, for the reports.
 //!
+//! A project with an AK/SK signs each request here, once its wire form is
+//! final (path and query as they go out, `Host`, body), with `crate::signing`;
+//! the log shows that a request was signed, never the signature.
+//!
 //! Request targets that must reach the server byte for byte (percent-encoded `..`
 //! and `/`, empty segments) go through hyper's connection API for `http` targets,
 //! because reqwest's URL type normalizes dot segments.
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 use crate::config::{Secret, redacted};
+use crate::signing;
+
+/// The `User-Agent` of every request; signed requests sign it, as the SDKs do.
+const USER_AGENT: &str = concat!("oms-conformance/", env!("CARGO_PKG_VERSION"));
 
 /// An HTTP method the harness sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -52,6 +61,24 @@ pub enum Auth {
     },
     /// Literal headers that are not secrets (a deliberately bad token or signature).
     Headers(Vec<(String, String)>),
+    /// An SDK-HMAC-SHA256 signature, made when the request is sent.
+    Signed(Signing),
+}
+
+/// How to sign a request, and what to get deliberately wrong.
+#[derive(Debug, Clone)]
+pub struct Signing {
+    pub ak: Secret,
+    pub sk: Secret,
+    pub security_token: Option<Secret>,
+    /// Sent as `X-Project-Id` and signed, as the Python SDK does.
+    pub project_id: String,
+    /// Whose key it is, for the reproducing `curl` line ("the first project's AK/SK").
+    pub whose: String,
+    /// Seconds added to the clock for `X-Sdk-Date` (a deliberately skewed date).
+    pub clock_offset: i64,
+    /// Change the signature after signing (a deliberately tampered request).
+    pub tamper: bool,
 }
 
 /// One request to send.
@@ -67,7 +94,7 @@ pub struct Outgoing {
 }
 
 /// What came back.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 pub struct Received {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -80,6 +107,20 @@ pub struct Received {
     /// The body parsed as JSON, if it did.
     #[serde(skip)]
     pub json: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The parsed body is left out: it is the unredacted answer, kept only to
+        // judge it, and a target may echo credentials in it.
+        f.debug_struct("Received")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("body_len", &self.body_len)
+            .field("body_truncated", &self.body_truncated)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Received {
@@ -176,7 +217,10 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    pub fn new(secrets: Vec<String>) -> Self {
+    pub fn new(mut secrets: Vec<String>) -> Self {
+        // Longest first, so that a secret that contains another (an AK `DUMMYAKB`
+        // beside `DUMMYAK`) is hidden whole, not left with a tail.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         Self {
             secrets: secrets.into_iter().map(Secret::new).collect(),
         }
@@ -208,6 +252,8 @@ struct Base {
     scheme: String,
     host: String,
     port: u16,
+    /// The `Host` header: the host, and the port when the URL gives one.
+    host_header: String,
     /// Path prefix of the base URL, without a trailing slash.
     prefix: String,
 }
@@ -247,9 +293,20 @@ fn parse_base(url: &str) -> Result<Base, HttpError> {
         .ok_or_else(|| bad("no port"))?;
     Ok(Base {
         scheme: parsed.scheme().to_owned(),
+        host_header: host_header(&parsed).ok_or_else(|| bad("no host"))?,
         host,
         port,
         prefix: parsed.path().trim_end_matches('/').to_owned(),
+    })
+}
+
+/// `host[:port]` of a URL, the port only when it is not the scheme's default:
+/// what hyper would send, set explicitly so that a signature covers it.
+fn host_header(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     })
 }
 
@@ -290,10 +347,34 @@ impl Client {
         let started = Instant::now();
         let url = format!("{}{}", self.base_url, out.target);
         let raw = out.raw && self.base.scheme == "http";
+        // The request target as it goes on the wire: byte for byte when raw, else
+        // as reqwest's URL type normalizes it (which is what a signature covers).
+        let wire = if raw {
+            Ok((format!("{}{}", self.base.prefix, out.target), None))
+        } else {
+            reqwest::Url::parse(&url)
+                .map(|parsed| {
+                    let target = match parsed.query() {
+                        Some(query) => format!("{}?{query}", parsed.path()),
+                        None => parsed.path().to_owned(),
+                    };
+                    let host = host_header(&parsed).unwrap_or_default();
+                    (target, Some((parsed, host)))
+                })
+                .map_err(|e| format!("bad request URL {url}: {e}"))
+        };
         let mut headers: Vec<(String, String)> =
             vec![("Content-Type".to_owned(), "application/json".to_owned())];
         let mut logged_headers = headers.clone();
+        headers.push(("User-Agent".to_owned(), USER_AGENT.to_owned()));
+        let host = match &wire {
+            Ok((_, Some((_, host)))) => host.clone(),
+            _ => self.base.host_header.clone(),
+        };
+        headers.push(("Host".to_owned(), host));
         let mut curl_auth = String::new();
+        let mut curl_note = String::new();
+        let mut signature = None;
         match &out.auth {
             Auth::None => {}
             Auth::Token { token, env } => {
@@ -309,11 +390,32 @@ impl Client {
                         .push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
                 }
             }
+            Auth::Signed(how) => {
+                headers.push(("X-Project-Id".to_owned(), how.project_id.clone()));
+                logged_headers.push(("X-Project-Id".to_owned(), how.project_id.clone()));
+                curl_auth = format!(
+                    " -H {}",
+                    shell_quote(&format!("X-Project-Id: {}", how.project_id))
+                );
+                if let Ok((target, _)) = &wire {
+                    let signed = sign(how, out, target, &headers);
+                    for (name, value) in &signed.headers {
+                        headers.push(((*name).to_owned(), value.clone()));
+                        logged_headers.push((
+                            (*name).to_owned(),
+                            logged_signing_header(name, value, &signed),
+                        ));
+                    }
+                    signature = Some(signed.signature);
+                }
+                curl_note = signed_curl_note(how);
+            }
         }
-        let result = if raw {
-            self.send_raw(out, &headers).await
-        } else {
-            self.send_reqwest(out, &url, &headers).await
+        let result = match wire {
+            Err(error) => Err(error),
+            Ok(_) if raw => self.send_raw(out, &headers).await,
+            Ok((_, Some((parsed, _)))) => self.send_reqwest(out, parsed, &headers).await,
+            Ok((_, None)) => unreachable!("a request that is not raw has a parsed URL"),
         };
         let request_body = out.body.as_deref().map(|b| self.redactor.body(b));
         let curl = format!(
@@ -326,11 +428,27 @@ impl Client {
         ) + &request_body
             .as_deref()
             .map(|b| format!(" --data {}", shell_quote(b)))
-            .unwrap_or_default();
-        let (response, error) = match result {
+            .unwrap_or_default()
+            + &curl_note;
+        let (mut response, mut error) = match result {
             Ok(received) => (Some(received), None),
             Err(error) => (None, Some(self.redactor.text(&error))),
         };
+        // A target that echoes the request must not put its signature in the logs.
+        if let Some(signature) = signature {
+            let hide = |text: &mut String| {
+                if text.contains(&signature) {
+                    *text = text.replace(&signature, "***");
+                }
+            };
+            if let Some(received) = &mut response {
+                hide(&mut received.body);
+                received.headers.iter_mut().for_each(|(_, v)| hide(v));
+            }
+            if let Some(error) = &mut error {
+                hide(error);
+            }
+        }
         Exchange {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             method: out.method,
@@ -348,7 +466,7 @@ impl Client {
     async fn send_reqwest(
         &self,
         out: &Outgoing,
-        url: &str,
+        url: reqwest::Url,
         headers: &[(String, String)],
     ) -> Result<Received, String> {
         let method = match out.method {
@@ -413,10 +531,7 @@ impl Client {
                 Method::Delete => hyper::Method::DELETE,
             };
             let body = Full::new(Bytes::from(out.body.clone().unwrap_or_default()));
-            let mut builder = hyper::Request::builder()
-                .method(method)
-                .uri(uri)
-                .header("Host", format!("{}:{}", self.base.host, self.base.port));
+            let mut builder = hyper::Request::builder().method(method).uri(uri);
             for (name, value) in headers {
                 builder = builder.header(name, value);
             }
@@ -502,6 +617,82 @@ impl Client {
             json,
         }
     }
+}
+
+/// How a header that signing added is logged: the date as it is, the
+/// `Authorization` without its key or signature, anything else (the security
+/// token) not at all.
+fn logged_signing_header(name: &str, value: &str, signed: &signing::Signed) -> String {
+    match name {
+        "X-Sdk-Date" => value.to_owned(),
+        "Authorization" => signing::authorization("***", &signed.signed_headers, "***"),
+        _ => "***".to_owned(),
+    }
+}
+
+/// The end of the `curl` line of a signed request. A signature is bound to its
+/// date: repeating the request means signing it anew, so the line says how it
+/// was signed instead of showing a signature that has gone stale.
+fn signed_curl_note(how: &Signing) -> String {
+    let date = match how.clock_offset {
+        0 => String::new(),
+        ahead @ 1.. => format!(", with an X-Sdk-Date {ahead} s ahead of the clock"),
+        behind => format!(
+            ", with an X-Sdk-Date {} s behind the clock",
+            behind.unsigned_abs()
+        ),
+    };
+    let tampered = if how.tamper {
+        ", then tampered with"
+    } else {
+        ""
+    };
+    format!(
+        "  # add X-Sdk-Date and an SDK-HMAC-SHA256 Authorization signed with {}{date}{tampered}",
+        how.whose
+    )
+}
+
+/// Signs `out`, whose request target on the wire is `target`, with everything in
+/// `headers` (which must be every header sent) and the clock.
+fn sign(
+    how: &Signing,
+    out: &Outgoing,
+    target: &str,
+    headers: &[(String, String)],
+) -> signing::Signed {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let date = signing::sdk_date(now.saturating_add_signed(how.clock_offset));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let request = signing::Request {
+        method: out.method.as_str(),
+        path,
+        query,
+        headers: &pairs,
+        body: out.body.as_deref().unwrap_or_default(),
+    };
+    let key = signing::Key {
+        ak: how.ak.expose(),
+        sk: how.sk.expose(),
+        security_token: how.security_token.as_ref().map(Secret::expose),
+    };
+    let mut signed = signing::sign(&request, &date, &key);
+    if how.tamper {
+        let tampered = signing::tampered(&signed.signature);
+        for (name, value) in &mut signed.headers {
+            if *name == "Authorization" {
+                *value = signing::authorization(key.ak, &signed.signed_headers, &tampered);
+            }
+        }
+        signed.signature = tampered;
+    }
+    signed
 }
 
 fn header_pairs<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> Vec<(String, String)> {

@@ -21,6 +21,7 @@ pub mod embedded;
 pub mod http;
 pub mod malformed;
 pub mod report;
+pub mod signing;
 pub mod suite;
 pub mod verdict;
 

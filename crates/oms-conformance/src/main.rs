@@ -86,6 +86,61 @@ struct Cli {
     )]
     token_second: Option<String>,
 
+    /// Access key (AK) of the profile's first project, which then signs every
+    /// request with AK/SK instead of sending a token.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_AK_FIRST",
+        value_name = "AK",
+        hide_env_values = true
+    )]
+    ak_first: Option<String>,
+
+    /// Secret key (SK) of the first project (prefer the environment variable).
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_SK_FIRST",
+        value_name = "SK",
+        hide_env_values = true
+    )]
+    sk_first: Option<String>,
+
+    /// Security token of the first project's temporary AK/SK.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_SECURITY_TOKEN_FIRST",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    security_token_first: Option<String>,
+
+    /// Access key (AK) of the profile's second project.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_AK_SECOND",
+        value_name = "AK",
+        hide_env_values = true
+    )]
+    ak_second: Option<String>,
+
+    /// Secret key (SK) of the second project (prefer the environment variable).
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_SK_SECOND",
+        value_name = "SK",
+        hide_env_values = true
+    )]
+    sk_second: Option<String>,
+
+    /// Security token of the second project's temporary AK/SK.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_SECURITY_TOKEN_SECOND",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    security_token_second: Option<String>,
+
     /// Deadline of one HTTP exchange (250ms, 5s, 2m).
     #[arg(long, env = "OMS_CONFORMANCE_REQUEST_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
     request_timeout: Option<Duration>,
@@ -135,6 +190,12 @@ fn main() -> ExitCode {
         rules: cli.rules,
         token_first: cli.token_first.map(Secret::new),
         token_second: cli.token_second.map(Secret::new),
+        ak_first: cli.ak_first.map(Secret::new),
+        sk_first: cli.sk_first.map(Secret::new),
+        security_token_first: cli.security_token_first.map(Secret::new),
+        ak_second: cli.ak_second.map(Secret::new),
+        sk_second: cli.sk_second.map(Secret::new),
+        security_token_second: cli.security_token_second.map(Secret::new),
         request_timeout: cli.request_timeout,
         state_timeout: cli.state_timeout,
         run_timeout: cli.run_timeout,

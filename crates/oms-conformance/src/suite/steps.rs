@@ -100,6 +100,25 @@ async fn delete_without_credentials(w: &mut OmsWorld, credentials: String) -> St
     w.delete(None, Some(credentials)).await
 }
 
+#[when(
+    regex = r"^the task is deleted with (a tampered signature|a signature made with a wrong secret key)$"
+)]
+async fn delete_badly_signed(w: &mut OmsWorld, flaw: String) -> Step {
+    let credentials = if flaw == "a tampered signature" {
+        Credentials::TamperedSignature
+    } else {
+        Credentials::WrongSecret
+    };
+    w.delete(None, Some(credentials)).await
+}
+
+#[when(regex = r"^the task is deleted with a signature dated (\d+) minutes (ago|ahead)$")]
+async fn delete_skewed(w: &mut OmsWorld, minutes: i64, way: String) -> Step {
+    let seconds = minutes.saturating_mul(60);
+    let offset = if way == "ago" { -seconds } else { seconds };
+    w.delete(None, Some(Credentials::SkewedDate(offset))).await
+}
+
 #[when(regex = r"^the task is deleted with an unexpected (JSON body|query string)$")]
 async fn delete_with_extra(w: &mut OmsWorld, extra: String) -> Step {
     w.delete_with(if extra == "JSON body" {
@@ -148,13 +167,14 @@ async fn refused(w: &mut OmsWorld) -> Step {
 }
 
 #[then(
-    regex = r"^the delete is refused (as a running task|as a missing task|as unauthenticated|across projects)$"
+    regex = r"^the delete is refused (as a running task|as a missing task|as unauthenticated|as signed at the wrong time|across projects)$"
 )]
 async fn refused_as(w: &mut OmsWorld, how: String) -> Step {
     w.delete_refused(match how.as_str() {
         "as a running task" => Refusal::Running,
         "as a missing task" => Refusal::Missing,
         "as unauthenticated" => Refusal::Unauthenticated,
+        "as signed at the wrong time" => Refusal::SkewedDate,
         _ => Refusal::CrossProject,
     })
 }

@@ -13,11 +13,15 @@ use serde_json::Value;
 use crate::api::Delete;
 use crate::check::{self, CheckFailure, Halt};
 use crate::config::Answer;
-use crate::http::{Auth, Exchange, Method};
+use crate::config::Secret;
+use crate::http::{Auth, Exchange, Method, Signing};
 use crate::suite::{CONTEXT, RunContext};
 
 /// Between two polls of a task's state.
 const POLL: Duration = Duration::from_millis(20);
+
+/// The secret key of a "wrong key" signature (another one if it is the real SK).
+const WRONG_SECRET: &str = "oms-conformance-wrong-secret-key";
 
 /// What a "Given" asks a task to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +46,14 @@ pub enum Credentials {
     Project(usize),
     None,
     BadToken,
+    /// A well-formed, current signature by an access key the target does not know.
     BadSignature,
+    /// The project's own signature with one hex digit changed.
+    TamperedSignature,
+    /// Signed with the project's AK but a secret key that is not its SK.
+    WrongSecret,
+    /// Correctly signed, with an `X-Sdk-Date` this many seconds off the clock.
+    SkewedDate(i64),
 }
 
 /// Which way a delete and a stop are raced.
@@ -507,23 +518,10 @@ impl OmsWorld {
                 )));
             }
         }
-        let auth = credentials.map(|c| match c {
-            Credentials::Project(q) => self.ctx.api.auth(self.project(q)),
-            Credentials::None => Auth::None,
-            Credentials::BadToken => Auth::Headers(vec![(
-                "X-Auth-Token".to_owned(),
-                "oms-conformance-invalid-token".to_owned(),
-            )]),
-            Credentials::BadSignature => Auth::Headers(vec![
-                ("X-Sdk-Date".to_owned(), "20240101T000000Z".to_owned()),
-                (
-                    "Authorization".to_owned(),
-                    "SDK-HMAC-SHA256 Access=OMSCONFORMANCEBADAK, SignedHeaders=content-type;x-sdk-date, \
-                     Signature=0000000000000000000000000000000000000000000000000000000000000000"
-                        .to_owned(),
-                ),
-            ]),
-        });
+        let auth = match credentials {
+            None => None,
+            Some(credentials) => Some(self.credentials(p, credentials)?),
+        };
         let options = Delete {
             auth,
             ..Delete::default()
@@ -531,6 +529,53 @@ impl OmsWorld {
         let answer = self.keep(self.ctx.api.delete(p, &id.to_string(), options).await)?;
         self.answers = vec![answer];
         Ok(())
+    }
+
+    /// The `Auth` of `credentials` for a delete through project `p`'s path.
+    fn credentials(&mut self, p: usize, credentials: Credentials) -> Result<Auth, Halt> {
+        let flawed = |flaw: &dyn Fn(&mut Signing)| match self.ctx.api.auth(p) {
+            Auth::Signed(mut signing) => {
+                flaw(&mut signing);
+                Some(Auth::Signed(signing))
+            }
+            _ => None,
+        };
+        let auth = match credentials {
+            Credentials::Project(q) => Some(self.ctx.api.auth(self.project(q))),
+            Credentials::None => Some(Auth::None),
+            Credentials::BadToken => Some(Auth::Headers(vec![(
+                "X-Auth-Token".to_owned(),
+                "oms-conformance-invalid-token".to_owned(),
+            )])),
+            // Everything right but the key, so that a target which checks the
+            // date or the signed headers first still has only one reason to refuse.
+            Credentials::BadSignature => Some(Auth::Signed(Signing {
+                ak: Secret::new("OMSCONFORMANCEUNKNOWNAK"),
+                sk: Secret::new("oms-conformance-unknown-secret-key"),
+                security_token: None,
+                project_id: self.ctx.api.projects()[p].id.clone(),
+                whose: "an access key the target does not know".to_owned(),
+                clock_offset: 0,
+                tamper: false,
+            })),
+            Credentials::TamperedSignature => flawed(&|s| s.tamper = true),
+            Credentials::WrongSecret => flawed(&|s| {
+                let wrong = if s.sk.expose() == WRONG_SECRET {
+                    format!("{WRONG_SECRET}-2")
+                } else {
+                    WRONG_SECRET.to_owned()
+                };
+                s.sk = Secret::new(wrong);
+                s.whose = s.whose.replace("AK/SK", "AK and a wrong SK");
+            }),
+            Credentials::SkewedDate(seconds) => flawed(&|s| s.clock_offset = seconds),
+        };
+        auth.ok_or_else(|| {
+            self.halt(Halt::Error(format!(
+                "the {} project authenticates with a token: there is no signature to get wrong",
+                self.ctx.api.projects()[p].label
+            )))
+        })
     }
 
     /// Before deleting a task of a trio, `GET` its id neighbours that the scenario
@@ -733,6 +778,9 @@ impl OmsWorld {
             ),
             Refusal::Unauthenticated => {
                 check::unauthenticated(&answer, self.declared(&declared.unauthenticated))
+            }
+            Refusal::SkewedDate => {
+                check::unauthenticated(&answer, self.declared(&declared.skewed_date))
             }
         };
         self.judge(result)
@@ -1102,6 +1150,8 @@ pub enum Refusal {
     Missing,
     CrossProject,
     Unauthenticated,
+    /// Unauthenticated for its `X-Sdk-Date` (strict: `declared.skewed_date`).
+    SkewedDate,
 }
 
 fn taskcount(exchange: &Exchange) -> Option<i64> {

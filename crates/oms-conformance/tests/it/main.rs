@@ -4,6 +4,7 @@
 //! injected fault: the kill matrix), against hostile targets, with bad options,
 //! and check the suite's tidiness and the HTTP client's promises in-process.
 
+mod aksk;
 mod client;
 mod faults;
 mod hostile;
