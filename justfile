@@ -18,7 +18,7 @@ test:
 
 # Run the benchmarks and print their figures.
 bench:
-    cargo bench --workspace --locked
+    cargo bench --workspace --locked --benches
 
 # Format the code.
 fmt:

@@ -252,6 +252,8 @@ pub enum Target {
     Embedded,
     /// Any endpoint, by base URL (`http://host:port`).
     External(String),
+    /// A container image, started through testcontainers (`--image`).
+    Image(crate::container::ImageSpec),
 }
 
 /// The fully resolved configuration of one run.
@@ -302,6 +304,8 @@ pub struct Overrides {
     pub ak_second: Option<Secret>,
     pub sk_second: Option<Secret>,
     pub security_token_second: Option<Secret>,
+    /// `--image`: run against a container of this image instead of a URL.
+    pub image: Option<crate::container::ImageSpec>,
     pub request_timeout: Option<Duration>,
     pub state_timeout: Option<Duration>,
     pub run_timeout: Option<Duration>,
@@ -605,9 +609,11 @@ impl RunConfig {
             }
         }
 
-        let target = match overrides.target.or(file.base_url) {
-            Some(url) => Target::External(url.trim_end_matches('/').to_owned()),
-            None => Target::Embedded,
+        // An image on the command line beats a base URL in the profile.
+        let target = match (overrides.image, overrides.target.or(file.base_url)) {
+            (Some(image), _) => Target::Image(image),
+            (None, Some(url)) => Target::External(url.trim_end_matches('/').to_owned()),
+            (None, None) => Target::Embedded,
         };
 
         Ok(Self {

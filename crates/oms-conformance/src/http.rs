@@ -724,6 +724,24 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+/// Whether anything at `base_url` answers an HTTP request within `timeout`,
+/// whatever the status: the readiness probe of a container target.
+pub async fn answers(base_url: &str, timeout: Duration) -> bool {
+    let Ok(client) = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+    else {
+        return false;
+    };
+    client
+        .get(format!("{}/", base_url.trim_end_matches('/')))
+        .send()
+        .await
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

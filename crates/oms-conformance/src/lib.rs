@@ -17,6 +17,7 @@ pub mod api;
 pub mod catalogue;
 pub mod check;
 pub mod config;
+pub mod container;
 pub mod embedded;
 pub mod http;
 pub mod malformed;
@@ -46,6 +47,8 @@ pub enum RunError {
     Http(#[from] http::HttpError),
     #[error("cannot start the embedded reference server: {0}")]
     Embedded(#[source] std::io::Error),
+    #[error(transparent)]
+    Container(#[from] container::ContainerError),
     #[error("cannot write the reports in {path}: {source}")]
     Reports {
         path: PathBuf,
@@ -82,19 +85,11 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         std::fs::File::create(config.report_dir.join("cucumber.json")).map_err(reports_err)?;
 
     let started = Instant::now();
-    let server = match &config.target {
-        Target::Embedded => Some(
-            embedded::Embedded::start()
-                .await
-                .map_err(RunError::Embedded)?,
-        ),
-        Target::External(_) => None,
-    };
-    let base_url = match (&server, &config.target) {
-        (Some(server), _) => server.base_url(),
-        (None, Target::External(url)) => url.clone(),
-        (None, Target::Embedded) => unreachable!("an embedded target always has a server"),
-    };
+    // Installed before anything is launched: from here on a SIGINT or SIGTERM
+    // never meets the default action, which would leave a container behind.
+    let interrupt = Interrupt::install();
+    let launched = Launched::start(&config, &interrupt).await?;
+    let base_url = launched.base_url();
     let redactor = Arc::new(http::Redactor::new(config.secrets()));
     let client = http::Client::new(
         &base_url,
@@ -115,6 +110,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         match &config.target {
             Target::Embedded => "embedded reference server",
             Target::External(_) => "external",
+            Target::Image(_) => "container image",
         },
         base_url,
         config.profile_name,
@@ -170,7 +166,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
                             ));
                         }
                     }
-                    _ = tokio::signal::ctrl_c() => {
+                    () = interrupt.wait() => {
                         aborted = Some("interrupted: cleaning up the run's tasks".to_owned());
                     }
                 }
@@ -210,9 +206,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
             .unwrap_or(usize::MAX)
     });
 
-    if let Some(server) = server {
-        server.stop().await;
-    }
+    launched.stop().await;
     let mut judgement = verdict::judge(&catalogue, &config, &records);
     if let Some(reason) = &aborted {
         judgement.notes.insert(0, reason.clone());
@@ -235,6 +229,98 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         exit_code: judgement.exit_code,
         report_dir: config.report_dir.clone(),
     })
+}
+
+/// What the run started to have a target, and stops when it ends.
+enum Launched {
+    Embedded(embedded::Embedded),
+    // Boxed: a container handle is far larger than the other variants.
+    Container(Box<container::Running>),
+    External(String),
+}
+
+impl Launched {
+    async fn start(config: &RunConfig, interrupt: &Interrupt) -> Result<Self, RunError> {
+        Ok(match &config.target {
+            Target::Embedded => Self::Embedded(
+                embedded::Embedded::start()
+                    .await
+                    .map_err(RunError::Embedded)?,
+            ),
+            Target::External(url) => Self::External(url.clone()),
+            Target::Image(spec) => {
+                say!(
+                    "oms-conformance: starting a container of {}",
+                    spec.reference()
+                );
+                let probe_timeout = config.deadlines.request;
+                let answers = async |base_url: &str| http::answers(base_url, probe_timeout).await;
+                let running = container::Running::start(spec, answers, interrupt.0.clone()).await?;
+                Self::Container(Box::new(running))
+            }
+        })
+    }
+
+    fn base_url(&self) -> String {
+        match self {
+            Self::Embedded(server) => server.base_url(),
+            Self::Container(running) => running.base_url().to_owned(),
+            Self::External(url) => url.clone(),
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Self::Embedded(server) => server.stop().await,
+            Self::Container(running) => running.remove().await,
+            Self::External(_) => {}
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what CI runners and `docker stop` send) seen.
+struct Interrupt(tokio::sync::watch::Receiver<bool>);
+
+impl Interrupt {
+    /// Registers the handlers now, before the first `.await` that launches anything.
+    fn install() -> Self {
+        let (seen, receiver) = tokio::sync::watch::channel(false);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let handlers = signal(SignalKind::interrupt())
+                .and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+            match handlers {
+                Ok((mut int, mut term)) => {
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = int.recv() => {}
+                            _ = term.recv() => {}
+                        }
+                        let _ = seen.send(true);
+                    });
+                }
+                // Without handlers the default action stays: nothing better to do.
+                Err(err) => eprintln!("oms-conformance: cannot install signal handlers: {err}"),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = seen.send(true);
+            }
+        });
+        Self(receiver)
+    }
+
+    /// Resolves once a signal was seen.
+    async fn wait(&self) {
+        let mut receiver = self.0.clone();
+        // An error means the listener ended without a signal: never resolve.
+        if receiver.wait_for(|seen| *seen).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Checks that the target answers and accepts each project's credentials.

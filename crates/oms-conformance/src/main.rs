@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use oms_conformance::config::{Overrides, Secret, parse_duration};
+use oms_conformance::container::ImageSpec;
 
 /// Runs the OMS v1 delete-task conformance rules against the bundled reference
 /// server (no --target) or any endpoint.
@@ -28,6 +29,33 @@ struct Cli {
     /// `base_url` in the profile) the reference server is started in-process.
     #[arg(long, env = "OMS_CONFORMANCE_TARGET", value_name = "URL")]
     target: Option<String>,
+
+    /// Run against a container of this local image (NAME[:TAG]), started through
+    /// testcontainers and removed afterwards. Nothing is pulled.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_IMAGE",
+        value_name = "NAME:TAG",
+        conflicts_with = "target"
+    )]
+    image: Option<String>,
+
+    /// The port the image's server listens on inside the container.
+    #[arg(
+        long,
+        env = "OMS_CONFORMANCE_IMAGE_PORT",
+        value_name = "PORT",
+        default_value_t = 8080
+    )]
+    image_port: u16,
+
+    /// An environment variable for the container, KEY=VALUE (repeatable, or comma-separated).
+    #[arg(long = "image-env", env = "OMS_CONFORMANCE_IMAGE_ENV", value_name = "KEY=VALUE", value_delimiter = ',', value_parser = parse_key_value)]
+    image_env: Vec<(String, String)>,
+
+    /// Deadline for the container to answer HTTP after it is created.
+    #[arg(long, env = "OMS_CONFORMANCE_IMAGE_STARTUP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    image_startup_timeout: Duration,
 
     /// Target profile (TOML): projects, credentials, create bodies, deadlines,
     /// declared values, disabled rules. Default: the built-in reference profile.
@@ -154,6 +182,13 @@ struct Cli {
     run_timeout: Option<Duration>,
 }
 
+fn parse_key_value(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("{raw:?} is not KEY=VALUE")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -179,7 +214,26 @@ fn main() -> ExitCode {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let image = match cli
+        .image
+        .as_deref()
+        .map(ImageSpec::parse_reference)
+        .transpose()
+    {
+        Ok(reference) => reference.map(|(name, tag)| ImageSpec {
+            name,
+            tag,
+            port: cli.image_port,
+            env: cli.image_env,
+            startup: cli.image_startup_timeout,
+        }),
+        Err(message) => {
+            eprintln!("error: --image: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let overrides = Overrides {
+        image,
         target: cli.target,
         profile: cli.profile,
         expectations: cli.expectations,

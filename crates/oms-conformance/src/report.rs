@@ -97,6 +97,7 @@ pub fn results(run: &Run<'_>) -> Value {
         "target": match &run.config.target {
             Target::Embedded => "embedded reference server",
             Target::External(_) => "external",
+            Target::Image(_) => "container image",
         },
         "base_url": run.base_url,
         "profile": run.config.profile_name,
