@@ -465,38 +465,53 @@ fn print_progress(
     }
 }
 
-/// Stops a task if it runs, then deletes it; done when `GET` says it is gone.
+/// Stops a task if it runs, then deletes it; done when `GET` says it is gone
+/// (a 2xx to the delete is not taken on trust: a faulty target may say so and
+/// keep the task). Retries back off from 20 ms to 500 ms, so a target that
+/// keeps refusing is asked a few times a second, not fifty.
 async fn clean(api: &Api, p: usize, id: i64, within: std::time::Duration) -> Result<(), String> {
     let deadline = Instant::now() + within;
+    let mut pause = std::time::Duration::from_millis(20);
     let mut last = String::new();
     while Instant::now() < deadline {
         let get = api.get(p, id).await;
-        let Some(response) = &get.response else {
-            last = get.error.clone().unwrap_or_default();
-            if api.target_gone() {
-                break;
+        match &get.response {
+            None => {
+                last = get.error.clone().unwrap_or_default();
+                if api.target_gone() {
+                    break;
+                }
             }
-            continue;
-        };
-        if (400..500).contains(&response.status) {
-            return Ok(());
-        }
-        let status = response
-            .json
-            .as_ref()
-            .and_then(|j| j.get("status"))
-            .and_then(Value::as_i64);
-        if status == Some(2) {
-            let stop = api.stop(p, id).await;
-            last = format!("stop answered {}", stop.observed());
-        } else {
-            let delete = api.delete(p, &id.to_string(), Delete::default()).await;
-            if delete.status().is_some_and(|s| (200..300).contains(&s)) {
-                return Ok(());
+            Some(response) if (400..500).contains(&response.status) => return Ok(()),
+            Some(response) => {
+                let status = response
+                    .json
+                    .as_ref()
+                    .and_then(|j| j.get("status"))
+                    .and_then(Value::as_i64);
+                if status == Some(2) {
+                    let stop = api.stop(p, id).await;
+                    last = format!("stop answered {}", stop.observed());
+                } else {
+                    let delete = api.delete(p, &id.to_string(), Delete::default()).await;
+                    last = format!("delete answered {}", delete.observed());
+                    if delete.status().is_some_and(|s| (200..300).contains(&s)) {
+                        // Confirmed at once, even when the deadline has just passed.
+                        let confirm = api.get(p, id).await;
+                        if confirm.status().is_some_and(|s| (400..500).contains(&s)) {
+                            return Ok(());
+                        }
+                        last = format!(
+                            "delete answered {} but GET still answers {}",
+                            delete.observed(),
+                            confirm.observed()
+                        );
+                    }
+                }
             }
-            last = format!("delete answered {}", delete.observed());
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(500));
     }
     Err(format!("task {id} could not be cleaned up: {last}"))
 }
