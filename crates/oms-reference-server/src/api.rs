@@ -75,18 +75,23 @@ impl FromRequestParts<AppState> for TaskPath {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let malformed = || {
+        let method = parts.method.clone();
+        // `found`: the project and the decoded segment, when the path decoded at all.
+        let malformed = |found: Option<(&str, &str)>| {
             #[cfg(feature = "faults")]
-            if let Some(response) = crate::faults::malformed_id(state) {
+            if let Some(response) = crate::faults::malformed_id(state, &method, found) {
                 return response;
             }
+            let _ = (&method, found);
             ApiError::invalid_task_id().into_response()
         };
         let Path((project, task)) = Path::<(String, String)>::from_request_parts(parts, state)
             .await
-            .map_err(|_| malformed())?;
-        let task = TaskId::parse(&task).ok_or_else(malformed)?;
-        Ok(Self { project, task })
+            .map_err(|_| malformed(None))?;
+        let Some(id) = TaskId::parse(&task) else {
+            return Err(malformed(Some((&project, &task))));
+        };
+        Ok(Self { project, task: id })
     }
 }
 

@@ -55,6 +55,7 @@ faults! {
     IgnoreProjectScope = "ignore-project-scope": "Deletes a task through another project's path.",
     SkipAuth = "skip-auth": "Skips the credential check on every route.",
     Malformed500 = "malformed-500": "Answers 500 to a malformed task id.",
+    MalformedDeletesPrefix = "malformed-deletes-prefix": "Refuses a malformed task id with OMS.0054, but first deletes the task its leading digits name (12abc deletes 12).",
     DoubleDelete = "double-delete": "Lets a second delete of a just-deleted task succeed too (racing deletes both win).",
     DeleteRacingStop = "delete-racing-stop": "A delete right after a stop answers 200 but the task survives.",
     RefuseStopped = "refuse-stopped": "Refuses to delete a stopped task (status 3).",
@@ -206,9 +207,31 @@ fn internal() -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
-/// The 500 a malformed id gets under [`Fault::Malformed500`].
-pub(crate) fn malformed_id(state: &AppState) -> Option<Response> {
-    state.faults().is(Fault::Malformed500).then(internal)
+/// The answer to a malformed id under [`Fault::Malformed500`] (a 500) or
+/// [`Fault::MalformedDeletesPrefix`] (the usual 400, after deleting the task
+/// whose id is the segment's first run of digits, as a lenient parser would).
+pub(crate) fn malformed_id(
+    state: &AppState,
+    method: &axum::http::Method,
+    found: Option<(&str, &str)>,
+) -> Option<Response> {
+    let faults = state.faults();
+    if faults.is(Fault::Malformed500) {
+        return Some(internal());
+    }
+    if faults.is(Fault::MalformedDeletesPrefix) && method == axum::http::Method::DELETE {
+        let (project, segment) = found?;
+        let digits: String = segment
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let (Ok(id), Some(mut guard)) = (digits.parse::<u64>(), state.project(project)) {
+            let _ = guard.delete(id, state.now());
+        }
+        return Some(ApiError::invalid_task_id().into_response());
+    }
+    None
 }
 
 /// The delete operation with the configured fault applied.

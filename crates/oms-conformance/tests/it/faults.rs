@@ -37,6 +37,8 @@ const MUST_FAIL: &[(&str, &[&str])] = &[
     ("ignore-project-scope", &["OMS-DEL-010"]),
     ("skip-auth", &["OMS-DEL-011"]),
     ("malformed-500", &["OMS-DEL-009", "OMS-DEL-017"]),
+    // Answers 400 OMS.0054 like the faithful server: only "deletes nothing" catches it.
+    ("malformed-deletes-prefix", &["OMS-DEL-009"]),
     ("double-delete", &["OMS-DEL-013"]),
     ("delete-racing-stop", &["OMS-DEL-014"]),
     (
