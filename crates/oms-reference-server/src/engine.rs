@@ -126,6 +126,9 @@ struct Task {
     failed: Option<FailureReason>,
     /// Set by a restart after failure: the transient fault is gone.
     recovered: bool,
+    /// Fault injection only: a running task that no longer moves.
+    #[cfg(feature = "faults")]
+    frozen: bool,
 }
 
 impl Task {
@@ -137,8 +140,17 @@ impl Task {
         }
     }
 
+    /// Whether the task moves data now: running, and not frozen by a fault.
+    fn moving(&self) -> bool {
+        #[cfg(feature = "faults")]
+        if self.frozen {
+            return false;
+        }
+        self.status == Status::Running
+    }
+
     fn moved_by(&self, now: u64) -> u64 {
-        if self.status == Status::Running {
+        if self.moving() {
             let moved = self
                 .policy
                 .transferred(BASE_RATE, self.since, now.max(self.since));
@@ -238,6 +250,8 @@ impl Project {
             wait_seq: None,
             failed: None,
             recovered: false,
+            #[cfg(feature = "faults")]
+            frozen: false,
         };
         self.tasks.insert(id, task);
         self.by_status[Status::Initializing as usize] += 1;
@@ -284,6 +298,26 @@ impl Project {
         Ok(())
     }
 
+    /// Fault injection only: the running task stays in status 2 but stops
+    /// moving, and never finishes.
+    #[cfg(feature = "faults")]
+    pub fn freeze(&mut self, id: u64, now: u64) {
+        self.settle(now);
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        if task.status != Status::Running || task.frozen {
+            return;
+        }
+        task.done = task.moved_by(now);
+        task.ran_ms += now - task.since;
+        task.since = now;
+        task.frozen = true;
+        if let Some(at) = task.event_at.take() {
+            self.events.remove(&(at, id));
+        }
+    }
+
     /// Pauses a running task (2 → 3).
     pub fn stop(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
         self.settle(now);
@@ -293,6 +327,10 @@ impl Project {
         }
         task.done = task.moved_by(now);
         task.ran_ms += now - task.since;
+        #[cfg(feature = "faults")]
+        {
+            task.frozen = false;
+        }
         let event = task.event_at.take();
         if let Some(at) = event {
             self.events.remove(&(at, id));
@@ -479,7 +517,7 @@ fn view(id: u64, task: &Task, now: u64) -> TaskView<'_> {
     let complete_size = task.moved_by(now);
     let w = &task.workload;
     let running = task.status == Status::Running;
-    let rate = if running {
+    let rate = if task.moving() {
         task.policy.rate_at(BASE_RATE, now)
     } else {
         0

@@ -46,6 +46,7 @@ faults! {
     DeleteRunning = "delete-running": "Deletes a running task (200) instead of refusing it.",
     DeleteWithBody = "delete-with-body": "Answers a successful delete with a JSON body.",
     RefuseButRemove = "refuse-but-remove": "Refuses the delete of a running task with OMS.0063 but removes it anyway.",
+    RefusedDeleteFreezes = "refused-delete-freezes": "Refuses the delete of a running task with OMS.0063, but the task stops moving (still status 2).",
     AcceptMissing = "accept-missing": "Answers 200 to the delete of a task that does not exist.",
     GhostInGet = "ghost-in-get": "Keeps a deleted task visible to GET.",
     GhostInList = "ghost-in-list": "Keeps a deleted task in the list.",
@@ -266,6 +267,10 @@ pub(crate) fn delete(
         }
         (Some(Fault::RefuseButRemove), Some(Status::Running)) => {
             guard.remove_even_running(id, now)?;
+            return Err(EngineError::Running.into());
+        }
+        (Some(Fault::RefusedDeleteFreezes), Some(Status::Running)) => {
+            guard.freeze(id, now);
             return Err(EngineError::Running.into());
         }
         (Some(Fault::AcceptMissing), None) => return ok(),

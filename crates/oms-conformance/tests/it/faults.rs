@@ -28,6 +28,8 @@ const MUST_FAIL: &[(&str, &[&str])] = &[
     ("delete-running", &["OMS-DEL-003", "OMS-DEL-004"]),
     ("delete-with-body", &["OMS-DEL-001"]),
     ("refuse-but-remove", &["OMS-DEL-004"]),
+    // Refuses correctly and keeps status 2: only "its progress keeps moving" catches it.
+    ("refused-delete-freezes", &["OMS-DEL-004"]),
     ("accept-missing", &["OMS-DEL-008"]),
     ("ghost-in-get", &["OMS-DEL-002"]),
     ("ghost-in-list", &["OMS-DEL-002"]),
