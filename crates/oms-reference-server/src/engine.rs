@@ -204,6 +204,8 @@ pub struct Project {
     /// Tasks in status 1, first come first served: (sequence, task id).
     waiting: BTreeSet<(u64, u64)>,
     next_seq: u64,
+    /// The latest "now" the project has seen: time never runs backwards here.
+    latest: u64,
     running: usize,
     by_status: [usize; 6],
 }
@@ -216,6 +218,7 @@ impl Project {
             events: BTreeSet::new(),
             waiting: BTreeSet::new(),
             next_seq: 0,
+            latest: 0,
             running: 0,
             by_status: [0; 6],
         }
@@ -230,7 +233,7 @@ impl Project {
         workload: Workload,
         now: u64,
     ) -> Result<(), EngineError> {
-        self.settle(now);
+        let now = self.settle(now);
         if self.tasks.len() >= self.limits.max_tasks {
             return Err(EngineError::ProjectFull);
         }
@@ -260,14 +263,14 @@ impl Project {
     }
 
     pub fn get(&mut self, id: u64, now: u64) -> Option<TaskView<'_>> {
-        self.settle(now);
+        let now = self.settle(now);
         let task = self.tasks.get(&id)?;
         Some(view(id, task, now))
     }
 
     /// Removes a task that is not running.
     pub fn delete(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
-        self.settle(now);
+        let now = self.settle(now);
         let task = self.tasks.get(&id).ok_or(EngineError::NotFound)?;
         if task.status == Status::Running {
             return Err(EngineError::Running);
@@ -278,7 +281,7 @@ impl Project {
     /// Removes a task whatever its state: only fault injection wants this.
     #[cfg(feature = "faults")]
     pub fn remove_even_running(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
-        self.settle(now);
+        let now = self.settle(now);
         self.remove(id, now)
     }
 
@@ -302,7 +305,7 @@ impl Project {
     /// moving, and never finishes.
     #[cfg(feature = "faults")]
     pub fn freeze(&mut self, id: u64, now: u64) {
-        self.settle(now);
+        let now = self.settle(now);
         let Some(task) = self.tasks.get_mut(&id) else {
             return;
         };
@@ -320,7 +323,7 @@ impl Project {
 
     /// Pauses a running task (2 → 3).
     pub fn stop(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
-        self.settle(now);
+        let now = self.settle(now);
         let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
         if task.status != Status::Running {
             return Err(EngineError::NotRunning);
@@ -343,7 +346,7 @@ impl Project {
 
     /// Resumes a stopped or failed task (3/4 → 1, then 2 when a slot is free).
     pub fn start(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
-        self.settle(now);
+        let now = self.settle(now);
         let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
         match task.status {
             Status::Stopped => {}
@@ -363,7 +366,7 @@ impl Project {
 
     /// Replaces a task's bandwidth policy; a running task continues at the new rate from `now`.
     pub fn set_policy(&mut self, id: u64, policy: Policy, now: u64) -> Result<(), EngineError> {
-        self.settle(now);
+        let now = self.settle(now);
         let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
         if task.status == Status::Running {
             task.done = task.moved_by(now);
@@ -385,7 +388,7 @@ impl Project {
         limit: usize,
         state: Option<Status>,
     ) -> Vec<TaskView<'_>> {
-        self.settle(now);
+        let now = self.settle(now);
         self.tasks
             .iter()
             .filter(|(_, t)| state.is_none_or(|s| t.status == s))
@@ -402,7 +405,14 @@ impl Project {
     }
 
     /// Replays every transition due by `now`, in time order.
-    fn settle(&mut self, now: u64) {
+    ///
+    /// Returns the effective "now": never earlier than one already seen, so a
+    /// wall clock stepped back, or two requests that read the clock in one
+    /// order and take the lock in the other, cannot make time run backwards
+    /// (every duration below is `now - earlier`).
+    fn settle(&mut self, now: u64) -> u64 {
+        let now = now.max(self.latest);
+        self.latest = now;
         while let Some(&(at, id)) = self.events.first() {
             if at > now {
                 break;
@@ -423,6 +433,7 @@ impl Project {
                 _ => {}
             }
         }
+        now
     }
 
     /// A running task's event fired at `at`: finish it, or plan further if a

@@ -236,3 +236,63 @@ async fn delete_racing_stop_and_start_never_leaves_a_deleted_task_running() {
     }
     assert_eq!(server.count().await, 0);
 }
+
+/// A wall clock that NTP can step back.
+#[derive(Debug)]
+struct SteppedClock(std::sync::atomic::AtomicU64);
+
+impl oms_reference_server::clock::Clock for SteppedClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn a_clock_stepped_back_never_makes_time_run_backwards() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let clock = Arc::new(SteppedClock(std::sync::atomic::AtomicU64::new(EPOCH_MS)));
+    let router = oms_reference_server::router(oms_reference_server::Config {
+        clock: clock.clone(),
+        ..oms_reference_server::Config::default()
+    });
+    let call = |method: Method, rest: String, body: &'static str| {
+        let router = router.clone();
+        async move {
+            let request = axum::http::Request::builder()
+                .method(method)
+                .uri(format!("/v1/{PROJECT_A}/objectstorage{rest}"))
+                .header("x-auth-token", TOKEN_A)
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+            let status = response.status();
+            let bytes = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (_, created) = call(Method::POST, "/task".into(), RUNNING).await;
+    let id = created["id"].as_u64().unwrap();
+    clock.0.store(EPOCH_MS + 10_000, SeqCst);
+    let (_, before) = call(Method::GET, format!("/task/{id}"), "").await;
+    assert_eq!(before["status"], 2);
+    // NTP steps the clock back by a minute: nothing panics, nothing runs backwards.
+    clock.0.store(EPOCH_MS - 50_000, SeqCst);
+    let (_, after) = call(Method::GET, format!("/task/{id}"), "").await;
+    assert!(after["total_time"].as_u64() >= before["total_time"].as_u64());
+    assert!(after["complete_size"].as_u64() >= before["complete_size"].as_u64());
+    let (stopped, _) = call(
+        Method::PUT,
+        format!("/task/{id}"),
+        r#"{"operation":"stop"}"#,
+    )
+    .await;
+    assert_eq!(stopped, StatusCode::OK);
+    let (deleted, _) = call(Method::DELETE, format!("/task/{id}"), "").await;
+    assert_eq!(deleted, StatusCode::OK);
+}
