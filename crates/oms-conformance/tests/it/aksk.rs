@@ -173,23 +173,9 @@ async fn blind_forward(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let stream = tokio::net::TcpStream::connect(upstream)
+    let (parts, body) = support::send_upstream(upstream, parts, body)
         .await
-        .expect("upstream");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let response = sender
-        .send_request(hyper::Request::from_parts(parts, Full::new(body)))
-        .await
-        .expect("upstream answers");
-    let (parts, body) = response.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+        .into_parts();
     hyper::Response::from_parts(parts, Full::new(body))
 }
 

@@ -138,21 +138,13 @@ fn target_dir() -> PathBuf {
 
 /// The reference server with `fault` on `127.0.0.1:0`, in `rt`.
 fn faulty_server(rt: &tokio::runtime::Runtime, fault: Fault) -> SocketAddr {
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(oms_reference_server::serve(
-            listener,
-            oms_reference_server::Config {
-                fault: Some(fault),
-                ..oms_reference_server::Config::default()
-            },
-            std::future::pending(),
-        ));
-        addr
-    })
+    support::reference_server_with(
+        rt,
+        oms_reference_server::Config {
+            fault: Some(fault),
+            ..oms_reference_server::Config::default()
+        },
+    )
 }
 
 fn run_job(job: &Job) -> Outcome {

@@ -170,6 +170,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Starts the reference server with its development credentials.
 pub fn reference_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
+    reference_server_with(rt, oms_reference_server::Config::default())
+}
+
+/// Starts the reference server with `config` on `127.0.0.1:0`, in `rt`.
+pub fn reference_server_with(
+    rt: &tokio::runtime::Runtime,
+    config: oms_reference_server::Config,
+) -> SocketAddr {
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -177,7 +185,7 @@ pub fn reference_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(oms_reference_server::serve(
             listener,
-            oms_reference_server::Config::default(),
+            config,
             std::future::pending(),
         ));
         addr
@@ -259,21 +267,9 @@ async fn forward(upstream: SocketAddr, request: hyper::Request<Incoming>) -> Ans
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let stream = tokio::net::TcpStream::connect(upstream)
-        .await
-        .expect("upstream");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let request = hyper::Request::from_parts(parts, Full::new(body));
-    let response = sender
-        .send_request(request)
-        .await
-        .expect("upstream answers");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
+    let (parts, body) = send_upstream(upstream, parts, body).await.into_parts();
+    let headers = parts
+        .headers
         .iter()
         .map(|(n, v)| {
             (
@@ -282,17 +278,38 @@ async fn forward(upstream: SocketAddr, request: hyper::Request<Incoming>) -> Ans
             )
         })
         .collect();
-    let body = response
-        .into_body()
+    Answer {
+        status: parts.status.as_u16(),
+        headers,
+        body: body.to_vec(),
+    }
+}
+
+/// Sends one request to `upstream` over a fresh connection; the answer comes
+/// back with its body read.
+pub async fn send_upstream(
+    upstream: SocketAddr,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> hyper::Response<Bytes> {
+    let stream = tokio::net::TcpStream::connect(upstream)
+        .await
+        .expect("upstream");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(hyper::Request::from_parts(parts, Full::new(body)))
+        .await
+        .expect("upstream answers");
+    let (parts, body) = response.into_parts();
+    let body = body
         .collect()
         .await
-        .map(|b| b.to_bytes().to_vec())
+        .map(|b| b.to_bytes())
         .unwrap_or_default();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    hyper::Response::from_parts(parts, body)
 }
 
 /// A server that records every request target it receives and answers `answer`.
