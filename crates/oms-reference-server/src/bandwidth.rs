@@ -2,8 +2,6 @@
 //! the transfer rate while it is open. The engine integrates the rate over
 //! time piecewise, so progress does not depend on how often anyone looks.
 
-use serde::{Deserialize, Serialize};
-
 const MINUTES_PER_DAY: u64 = 24 * 60;
 const MS_PER_MINUTE: u64 = 60_000;
 const MS_PER_DAY: u64 = MINUTES_PER_DAY * MS_PER_MINUTE;
@@ -11,10 +9,10 @@ const MS_PER_DAY: u64 = MINUTES_PER_DAY * MS_PER_MINUTE;
 /// The most windows a policy may hold (OMS v1 create and change pages).
 pub const MAX_WINDOWS: usize = 5;
 
-/// One window as it travels on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WireWindow {
+/// One window as a client states it: `hh:mm` times and a cap in bytes per
+/// second. Each dialect's wire module converts its JSON to and from this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSpec {
     pub start: String,
     pub end: String,
     pub max_bandwidth: u64,
@@ -78,13 +76,13 @@ fn format_minute(minute: u16) -> String {
 }
 
 impl Policy {
-    /// Validates the wire form: well-formed times, non-empty and non-overlapping windows.
-    pub fn parse(wire: &[WireWindow]) -> Result<Self, PolicyError> {
-        if wire.len() > MAX_WINDOWS {
-            return Err(PolicyError::TooMany(wire.len()));
+    /// Validates the stated windows: well-formed times, non-empty and non-overlapping windows.
+    pub fn parse(stated: &[WindowSpec]) -> Result<Self, PolicyError> {
+        if stated.len() > MAX_WINDOWS {
+            return Err(PolicyError::TooMany(stated.len()));
         }
-        let mut windows: Vec<Window> = Vec::with_capacity(wire.len());
-        for (i, w) in wire.iter().enumerate() {
+        let mut windows: Vec<Window> = Vec::with_capacity(stated.len());
+        for (i, w) in stated.iter().enumerate() {
             let window = Window {
                 start: parse_minute(&w.start)?,
                 end: parse_minute(&w.end)?,
@@ -110,11 +108,11 @@ impl Policy {
         })
     }
 
-    /// The wire form, for the task object.
-    pub fn to_wire(&self) -> Vec<WireWindow> {
+    /// The windows as stated, for the task object.
+    pub fn to_specs(&self) -> Vec<WindowSpec> {
         self.windows
             .iter()
-            .map(|w| WireWindow {
+            .map(|w| WindowSpec {
                 start: format_minute(w.start),
                 end: format_minute(w.end),
                 max_bandwidth: w.max_bandwidth,
@@ -192,8 +190,8 @@ impl Policy {
 mod tests {
     use super::*;
 
-    fn window(start: &str, end: &str, max: u64) -> WireWindow {
-        WireWindow {
+    fn window(start: &str, end: &str, max: u64) -> WindowSpec {
+        WindowSpec {
             start: start.into(),
             end: end.into(),
             max_bandwidth: max,
@@ -229,9 +227,9 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_the_wire_form() {
+    fn round_trips_the_stated_form() {
         let wire = vec![window("22:30", "06:00", 1024), window("12:00", "13:00", 10)];
-        assert_eq!(Policy::parse(&wire).unwrap().to_wire(), wire);
+        assert_eq!(Policy::parse(&wire).unwrap().to_specs(), wire);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::engine::Limits;
+use crate::faults::catalogue::Fault;
 
 /// A credential that must never reach a log, a report or a `Debug` string.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -68,9 +69,10 @@ pub struct Config {
     /// Largest accepted request body, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
     pub clock: Arc<dyn Clock>,
-    /// A deliberate bug to inject; `None` is the faithful server.
-    #[cfg(feature = "faults")]
-    pub fault: Option<crate::faults::Fault>,
+    /// A deliberate bug to inject; `None` is the faithful server. Only a
+    /// build with the `faults` feature can inject one: the others refuse a
+    /// `Some` when the state is built.
+    pub fault: Option<Fault>,
 }
 
 impl Config {
@@ -107,7 +109,6 @@ impl Default for Config {
             limits: Limits::default(),
             max_body_bytes: 64 * 1024,
             clock: Arc::new(SystemClock),
-            #[cfg(feature = "faults")]
             fault: None,
         }
     }

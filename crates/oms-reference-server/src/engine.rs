@@ -1,4 +1,5 @@
-//! The simulated migration engine: one project's tasks and their state machine.
+//! The simulated migration engine: one project's tasks and their state machine,
+//! over the domain types of `model` (the engine knows no wire format).
 //!
 //! Nothing runs in the background. Every operation first *settles* the project
 //! up to "now": it replays, in time order, the transitions that became due
@@ -12,41 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bandwidth::Policy;
-use crate::wire::TaskSpec;
+use crate::model::{FailureReason, Figures, Status, TaskSpec, TaskView};
 use crate::workload::{BASE_RATE, Fate, Workload};
 
 /// How many rate changes `finish_time` walks before deferring (a few days of windows).
 const HORIZON_SEGMENTS: usize = 64;
-
-/// The v1 task states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
-    Initializing = 0,
-    Waiting = 1,
-    Running = 2,
-    Stopped = 3,
-    Failed = 4,
-    Succeeded = 5,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Initializing,
-        Status::Waiting,
-        Status::Running,
-        Status::Stopped,
-        Status::Failed,
-        Status::Succeeded,
-    ];
-
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.get(usize::from(code)).copied()
-    }
-}
 
 /// Per-project limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,13 +62,6 @@ pub enum EngineError {
     ProjectFull,
 }
 
-/// The failure a task reports in `error_reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailureReason {
-    pub code: &'static str,
-    pub message: &'static str,
-}
-
 /// What the simulated source reports when a `fail-…` task fails.
 pub const SIMULATED_FAILURE: FailureReason = FailureReason {
     code: "OMS.0031",
@@ -126,9 +90,9 @@ struct Task {
     failed: Option<FailureReason>,
     /// Set by a restart after failure: the transient fault is gone.
     recovered: bool,
-    /// Fault injection only: a running task that no longer moves.
-    #[cfg(feature = "faults")]
-    frozen: bool,
+    /// The source stopped delivering: the task stays running but moves
+    /// nothing, until it is stopped (see [`Project::stall`]).
+    stalled: bool,
 }
 
 impl Task {
@@ -140,13 +104,9 @@ impl Task {
         }
     }
 
-    /// Whether the task moves data now: running, and not frozen by a fault.
+    /// Whether the task moves data now: running, and its source not stalled.
     fn moving(&self) -> bool {
-        #[cfg(feature = "faults")]
-        if self.frozen {
-            return false;
-        }
-        self.status == Status::Running
+        self.status == Status::Running && !self.stalled
     }
 
     fn moved_by(&self, now: u64) -> u64 {
@@ -158,39 +118,6 @@ impl Task {
         } else {
             self.done
         }
-    }
-}
-
-/// A task as seen at one instant: what query and list render.
-#[derive(Debug)]
-pub struct TaskView<'a> {
-    pub id: u64,
-    pub spec: &'a TaskSpec,
-    pub policy: &'a Policy,
-    pub status: Status,
-    pub total_size: u64,
-    pub complete_size: u64,
-    pub total_num: u64,
-    pub success_num: u64,
-    pub fail_num: u64,
-    /// Bytes per second, 0 unless running.
-    pub migrate_speed: u64,
-    /// Milliseconds since the epoch of the first run, 0 if never run.
-    pub start_time: u64,
-    /// Milliseconds spent running.
-    pub total_time: u64,
-    /// Estimated milliseconds left at the current rate, 0 unless running.
-    pub left_time: u64,
-    pub failure: Option<FailureReason>,
-}
-
-impl TaskView<'_> {
-    pub fn progress(&self) -> f64 {
-        if self.total_size == 0 {
-            return 1.0;
-        }
-        // Rounded to four places, as the console shows it.
-        ((self.complete_size as f64 / self.total_size as f64) * 10_000.0).floor() / 10_000.0
     }
 }
 
@@ -207,7 +134,7 @@ pub struct Project {
     /// The latest "now" the project has seen: time never runs backwards here.
     latest: u64,
     running: usize,
-    by_status: [usize; 6],
+    by_status: [usize; Status::ALL.len()],
 }
 
 impl Project {
@@ -220,7 +147,7 @@ impl Project {
             next_seq: 0,
             latest: 0,
             running: 0,
-            by_status: [0; 6],
+            by_status: [0; Status::ALL.len()],
         }
     }
 
@@ -253,11 +180,10 @@ impl Project {
             wait_seq: None,
             failed: None,
             recovered: false,
-            #[cfg(feature = "faults")]
-            frozen: false,
+            stalled: false,
         };
         self.tasks.insert(id, task);
-        self.by_status[Status::Initializing as usize] += 1;
+        self.by_status[Status::Initializing.slot()] += 1;
         self.schedule_event(id, now + self.limits.init_ms);
         Ok(())
     }
@@ -278,9 +204,10 @@ impl Project {
         self.remove(id, now)
     }
 
-    /// Removes a task whatever its state: only fault injection wants this.
-    #[cfg(feature = "faults")]
-    pub fn remove_even_running(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
+    /// Removes a task whatever its state, running or not. No operation of the
+    /// API does this; it is the primitive with which fault injection builds a
+    /// server that deletes what it must refuse.
+    pub fn remove_unchecked(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
         let now = self.settle(now);
         self.remove(id, now)
     }
@@ -293,7 +220,7 @@ impl Project {
         if let Some(seq) = task.wait_seq {
             self.waiting.remove(&(seq, id));
         }
-        self.by_status[task.status as usize] -= 1;
+        self.by_status[task.status.slot()] -= 1;
         if task.status == Status::Running {
             self.running -= 1;
             self.schedule_waiting(now);
@@ -301,21 +228,22 @@ impl Project {
         Ok(())
     }
 
-    /// Fault injection only: the running task stays in status 2 but stops
-    /// moving, and never finishes.
-    #[cfg(feature = "faults")]
-    pub fn freeze(&mut self, id: u64, now: u64) {
+    /// Stalls a running task's source: the task stays running but moves
+    /// nothing and never finishes, until a stop. No operation of the API does
+    /// this; fault injection uses it for a server whose refused delete
+    /// breaks the task it refused to delete.
+    pub fn stall(&mut self, id: u64, now: u64) {
         let now = self.settle(now);
         let Some(task) = self.tasks.get_mut(&id) else {
             return;
         };
-        if task.status != Status::Running || task.frozen {
+        if task.status != Status::Running || task.stalled {
             return;
         }
         task.done = task.moved_by(now);
         task.ran_ms += now - task.since;
         task.since = now;
-        task.frozen = true;
+        task.stalled = true;
         if let Some(at) = task.event_at.take() {
             self.events.remove(&(at, id));
         }
@@ -330,10 +258,7 @@ impl Project {
         }
         task.done = task.moved_by(now);
         task.ran_ms += now - task.since;
-        #[cfg(feature = "faults")]
-        {
-            task.frozen = false;
-        }
+        task.stalled = false;
         let event = task.event_at.take();
         if let Some(at) = event {
             self.events.remove(&(at, id));
@@ -401,7 +326,7 @@ impl Project {
     /// How many tasks there are, optionally of one status: O(1).
     pub fn count(&mut self, now: u64, state: Option<Status>) -> usize {
         self.settle(now);
-        state.map_or(self.tasks.len(), |s| self.by_status[s as usize])
+        state.map_or(self.tasks.len(), |s| self.by_status[s.slot()])
     }
 
     /// Replays every transition due by `now`, in time order.
@@ -517,8 +442,8 @@ impl Project {
 
     fn set_status(&mut self, id: u64, status: Status) {
         if let Some(task) = self.tasks.get_mut(&id) {
-            self.by_status[task.status as usize] -= 1;
-            self.by_status[status as usize] += 1;
+            self.by_status[task.status.slot()] -= 1;
+            self.by_status[status.slot()] += 1;
             task.status = status;
         }
     }
@@ -542,24 +467,26 @@ fn view(id: u64, task: &Task, now: u64) -> TaskView<'_> {
         id,
         spec: &task.spec,
         policy: &task.policy,
-        status: task.status,
-        total_size: w.total_size,
-        complete_size,
-        total_num: w.total_num,
-        success_num,
-        fail_num,
-        migrate_speed: rate,
-        start_time: task.first_start.unwrap_or(0),
-        total_time: task.ran_ms
-            + if running {
-                now.saturating_sub(task.since)
-            } else {
-                0
-            },
-        left_time: (w.total_size - complete_size)
-            .saturating_mul(1000)
-            .checked_div(rate)
-            .unwrap_or(0),
-        failure: task.failed,
+        figures: Figures {
+            status: task.status,
+            total_size: w.total_size,
+            complete_size,
+            total_num: w.total_num,
+            success_num,
+            fail_num,
+            migrate_speed: rate,
+            start_time: task.first_start.unwrap_or(0),
+            total_time: task.ran_ms
+                + if running {
+                    now.saturating_sub(task.since)
+                } else {
+                    0
+                },
+            left_time: (w.total_size - complete_size)
+                .saturating_mul(1000)
+                .checked_div(rate)
+                .unwrap_or(0),
+            failure: task.failed,
+        },
     }
 }

@@ -10,14 +10,16 @@ use serde::Serialize;
 
 use crate::engine::EngineError;
 
-/// An error answer: status, OMS error code and message.
+/// An error answer: status, OMS error code and message. The fields are
+/// private: an error is built through a constructor, so the body is always
+/// well-formed, and every code the faithful server sends is named below.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: Cow<'static, str>,
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
     /// Gateway errors carry the request id in the body too.
-    pub request_id: Option<String>,
+    request_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -38,7 +40,8 @@ impl ApiError {
         }
     }
 
-    fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+    /// A 400 with any code: for fault injection's codes, which the faithful server never sends.
+    pub(crate) fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 

@@ -10,10 +10,10 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 mod error;
-#[cfg(feature = "faults")]
 pub mod faults;
 mod ids;
 mod middleware;
+pub mod model;
 pub mod signing;
 mod state;
 mod wire;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
+use oms_reference_server::faults::{self, Fault};
 use oms_reference_server::{AkSkBinding, Config, Limits, Secret, TokenBinding};
 
 /// The reference implementation of the Huawei Cloud OMS v1 task API, usable as a local emulator.
@@ -45,10 +46,10 @@ struct Cli {
     #[arg(long, env = "OMS_INIT_MS", default_value_t = Limits::default().init_ms)]
     init_ms: u64,
 
-    /// Inject one deliberate bug, by name (builds with the `faults` feature only; see the README).
-    #[cfg(feature = "faults")]
-    #[arg(long, env = "OMS_FAULT")]
-    fault: Option<oms_reference_server::faults::Fault>,
+    /// Inject one deliberate bug, by name, to prove a conformance kit (only a build with the
+    /// `faults` feature has them; any other build refuses this flag; see the README).
+    #[arg(long, env = "OMS_FAULT", value_parser = faults::parse_fault)]
+    fault: Option<Fault>,
 }
 
 /// Splits `CREDENTIAL=PROJECT_ID`, checking both parts.
@@ -132,7 +133,6 @@ async fn main() -> ExitCode {
         },
         ..Config::default()
     };
-    #[cfg(feature = "faults")]
     if let Some(fault) = cli.fault {
         eprintln!(
             "oms-reference-server: FAULT INJECTED: {} ({})",

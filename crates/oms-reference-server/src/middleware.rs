@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::faults;
 use crate::signing;
 use crate::state::AppState;
 
@@ -57,8 +58,13 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// Gives every request an id, echoes it in `X-Request-Id`, and logs the exchange.
-pub async fn request_id(mut request: Request, next: Next) -> Response {
+/// Gives every request an id, echoes it in `X-Request-Id`, and logs the
+/// exchange. The outermost layer, so the header faults rewrite its result last.
+pub async fn request_id(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let id = RequestId::next();
     request.extensions_mut().insert(id);
     // The log line costs two allocations; pay them only when it is written.
@@ -78,6 +84,7 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_bytes(&id.0) {
         response.headers_mut().insert("x-request-id", value);
     }
+    faults::rewrite(state.faults(), &mut response);
     response
 }
 
@@ -90,8 +97,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         .get::<RequestId>()
         .copied()
         .unwrap_or(RequestId([b'0'; 32]));
-    #[cfg(feature = "faults")]
-    if state.faults().is(crate::faults::Fault::SkipAuth) {
+    if faults::skip_auth(state.faults()) {
         return next.run(request).await;
     }
     let signed = request
@@ -110,8 +116,10 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     }
 }
 
-/// Every API route is `/v1/{project_id}/…`; the raw segment is compared, so a
-/// percent-encoded or otherwise odd project id simply matches no project.
+/// Every API route of every dialect is `/{version}/{project_id}/…`; the raw
+/// segment is compared, so a percent-encoded or otherwise odd project id
+/// simply matches no project. The layer runs outside the dialect's nested
+/// router, so it sees the whole path.
 fn path_project(request: &Request) -> Option<&str> {
     request.uri().path().split('/').nth(2)
 }

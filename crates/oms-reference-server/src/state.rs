@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::engine::Project;
+use crate::faults::FaultState;
 
 /// Cheap to clone; handed to every handler through `State`.
 #[derive(Debug, Clone)]
@@ -26,8 +27,8 @@ struct Inner {
     next_id: AtomicU64,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
-    #[cfg(feature = "faults")]
-    faults: crate::faults::FaultState,
+    /// Empty in a build without the `faults` feature.
+    faults: FaultState,
 }
 
 impl AppState {
@@ -57,8 +58,7 @@ impl AppState {
                 next_id: AtomicU64::new(1),
                 clock: config.clock,
                 max_body_bytes: config.max_body_bytes,
-                #[cfg(feature = "faults")]
-                faults: crate::faults::FaultState::new(config.fault),
+                faults: FaultState::new(config.fault),
             }),
         }
     }
@@ -88,15 +88,13 @@ impl AppState {
         Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The configured fault and its memory.
-    #[cfg(feature = "faults")]
-    pub(crate) fn faults(&self) -> &crate::faults::FaultState {
+    /// The configured fault and its memory, for the hooks of `faults`.
+    pub(crate) fn faults(&self) -> &FaultState {
         &self.inner.faults
     }
 
     /// Every configured project.
-    #[cfg(feature = "faults")]
-    pub(crate) fn project_ids(&self) -> impl Iterator<Item = &str> {
+    pub fn project_ids(&self) -> impl Iterator<Item = &str> {
         self.inner.projects.keys().map(String::as_str)
     }
 

@@ -1,50 +1,101 @@
-//! The server's own wire types: the request bodies it accepts (validated into
-//! a [`TaskSpec`] that keeps no secrets) and the task object it renders.
-//! The harness never sees these; it judges the JSON it receives.
+//! OMS v1 on the wire (`oms-v1-api.md`): the create, `PUT` and list request
+//! forms, validated into the domain's [`TaskSpec`] and [`Policy`], and the task
+//! object and status codes rendered from a [`TaskView`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::bandwidth::{Policy, PolicyError, WireWindow};
-use crate::engine::TaskView;
+use super::{key_len, non_empty, policy_error, required};
+use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
+use crate::model::{ListFile, Status, TaskSpec, TaskType, TaskView};
 
-const MAX_KEY_LEN: usize = 100;
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
 const MAX_THREAD_NUM: i64 = 50;
 
-/// Parses a JSON body, mapping serde's failure to the OMS code for it.
-pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|err| {
-        let msg = err.to_string();
-        if err.is_data() {
-            // serde's "missing field `x`" names no value, so it is safe to echo;
-            // other data errors may quote a value (a secret), so only the position is given.
-            if msg.starts_with("missing field") {
-                ApiError::missing_param(msg)
-            } else {
-                ApiError::invalid_params(format_args!(
-                    "wrong type or value at line {} column {}",
-                    err.line(),
-                    err.column()
-                ))
-            }
-        } else {
-            ApiError::not_json(format_args!("line {} column {}", err.line(), err.column()))
-        }
-    })
+/// The v1 status code of a state.
+pub fn status_code(status: Status) -> u8 {
+    match status {
+        Status::Initializing => 0,
+        Status::Waiting => 1,
+        Status::Running => 2,
+        Status::Stopped => 3,
+        Status::Failed => 4,
+        Status::Succeeded => 5,
+    }
 }
 
-/// `task_type` of the create body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The state a v1 status code names, if any.
+pub fn status_from_code(code: u8) -> Option<Status> {
+    Status::ALL.into_iter().find(|s| status_code(*s) == code)
+}
+
+/// `task_type` of the create body and the task object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TaskType {
-    #[default]
+enum TaskTypeJson {
     Object,
     List,
     Prefix,
     UrlList,
+}
+
+impl From<TaskTypeJson> for TaskType {
+    fn from(json: TaskTypeJson) -> Self {
+        match json {
+            TaskTypeJson::Object => TaskType::Object,
+            TaskTypeJson::List => TaskType::List,
+            TaskTypeJson::Prefix => TaskType::Prefix,
+            TaskTypeJson::UrlList => TaskType::UrlList,
+        }
+    }
+}
+
+impl From<TaskType> for TaskTypeJson {
+    fn from(task_type: TaskType) -> Self {
+        match task_type {
+            TaskType::Object => TaskTypeJson::Object,
+            TaskType::List => TaskTypeJson::List,
+            TaskType::Prefix => TaskTypeJson::Prefix,
+            TaskType::UrlList => TaskTypeJson::UrlList,
+        }
+    }
+}
+
+/// A bandwidth window: `{"start","end","max_bandwidth"}`, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowJson {
+    start: String,
+    end: String,
+    max_bandwidth: u64,
+}
+
+impl From<WindowJson> for WindowSpec {
+    fn from(json: WindowJson) -> Self {
+        WindowSpec {
+            start: json.start,
+            end: json.end,
+            max_bandwidth: json.max_bandwidth,
+        }
+    }
+}
+
+impl From<WindowSpec> for WindowJson {
+    fn from(spec: WindowSpec) -> Self {
+        WindowJson {
+            start: spec.start,
+            end: spec.end,
+            max_bandwidth: spec.max_bandwidth,
+        }
+    }
+}
+
+/// Validates a policy as the create and `PUT` bodies state it.
+pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
+    let specs: Vec<WindowSpec> = windows.into_iter().map(WindowSpec::from).collect();
+    Policy::parse(&specs).map_err(policy_error)
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,9 +107,18 @@ enum ObjectKey {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListFile {
-    pub obs_bucket: String,
-    pub list_file_key: String,
+struct ListFileJson {
+    obs_bucket: String,
+    list_file_key: String,
+}
+
+impl From<ListFileJson> for ListFile {
+    fn from(json: ListFileJson) -> Self {
+        ListFile {
+            obs_bucket: json.obs_bucket,
+            list_file_key: json.list_file_key,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,7 +128,7 @@ struct SrcNode {
     sk: Option<String>,
     bucket: Option<String>,
     object_key: Option<ObjectKey>,
-    list_file: Option<ListFile>,
+    list_file: Option<ListFileJson>,
     app_id: Option<String>,
     cloud_type: Option<String>,
 }
@@ -92,8 +152,8 @@ pub struct CreateBody {
     enable_kms: bool,
     thread_num: i64,
     description: Option<String>,
-    task_type: Option<TaskType>,
-    bandwidth_policy: Option<Vec<WireWindow>>,
+    task_type: Option<TaskTypeJson>,
+    bandwidth_policy: Option<Vec<WindowJson>>,
     #[serde(rename = "smnInfo")]
     smn_info: Option<Value>,
     source_cdn: Option<Value>,
@@ -102,70 +162,12 @@ pub struct CreateBody {
     enable_failed_object_recording: Option<bool>,
 }
 
-/// What a task remembers of its create body. Secrets are dropped at the edge.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskSpec {
-    pub src_region: String,
-    pub src_bucket: String,
-    pub src_object_key: Vec<String>,
-    pub src_cloud_type: String,
-    pub src_list_file: Option<ListFile>,
-    pub src_app_id: Option<String>,
-    pub dst_region: String,
-    pub dst_bucket: String,
-    pub dst_object_key: String,
-    pub dst_cloud_type: String,
-    pub enable_kms: bool,
-    pub thread_num: u8,
-    pub description: String,
-    pub task_type: TaskType,
-    pub migrate_since: i64,
-    pub smn_info: Option<Box<Value>>,
-    pub source_cdn: Option<Box<Value>>,
-    pub auto_restore: bool,
-    pub enable_failed_object_recording: bool,
-}
-
-fn required(field: &'static str, value: Option<String>) -> Result<String, ApiError> {
-    match value {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::missing_param(format_args!("`{field}`"))),
-    }
-}
-
-fn non_empty(field: &'static str, value: &str) -> Result<(), ApiError> {
-    if value.is_empty() {
-        return Err(ApiError::missing_param(format_args!("`{field}`")));
-    }
-    Ok(())
-}
-
-fn key_len(field: &'static str, value: &str) -> Result<(), ApiError> {
-    non_empty(field, value)?;
-    if value.chars().count() > MAX_KEY_LEN {
-        return Err(ApiError::invalid_params(format_args!(
-            "`{field}` is longer than {MAX_KEY_LEN} characters"
-        )));
-    }
-    Ok(())
-}
-
-/// Maps a policy refusal to its code (OMS.0083–0087, the reference's choice).
-pub fn policy_error(err: PolicyError) -> ApiError {
-    let code = match err {
-        PolicyError::BadTime(_) => "OMS.0083",
-        PolicyError::EmptyWindow(_) => "OMS.0084",
-        PolicyError::Overlap(_) => "OMS.0085",
-        PolicyError::TooMany(_) => "OMS.0086",
-        PolicyError::ZeroBandwidth(_) => "OMS.0087",
-    };
-    ApiError::bandwidth(code, err)
-}
-
 impl CreateBody {
     /// Validates the body against the create page's limits.
     pub fn validate(self) -> Result<(TaskSpec, Policy), ApiError> {
-        let task_type = self.task_type.unwrap_or_default();
+        let task_type = self
+            .task_type
+            .map_or_else(TaskType::default, TaskType::from);
         let src = self.src_node;
         let dst = self.dst_node;
         let by_url = task_type == TaskType::UrlList;
@@ -211,14 +213,13 @@ impl CreateBody {
         {
             return Err(ApiError::invalid_description());
         }
-        let policy = Policy::parse(self.bandwidth_policy.as_deref().unwrap_or_default())
-            .map_err(policy_error)?;
+        let policy = policy(self.bandwidth_policy.unwrap_or_default())?;
         let spec = TaskSpec {
             src_region: src.region,
             src_bucket,
             src_object_key,
             src_cloud_type: src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned()),
-            src_list_file: src.list_file,
+            src_list_file: src.list_file.map(ListFile::from),
             src_app_id: src.app_id,
             dst_region: dst.region,
             dst_bucket: dst.bucket,
@@ -255,7 +256,7 @@ pub enum Operation {
     },
     Stop,
     ChangeBandwidthpolicy {
-        bandwidth_policy: Vec<WireWindow>,
+        bandwidth_policy: Vec<WindowJson>,
     },
 }
 
@@ -290,12 +291,6 @@ pub struct Created {
     pub task_name: String,
 }
 
-/// A task view rendered as the JSON of `GET …/task/{id}`.
-pub fn task_json(view: &TaskView<'_>) -> Vec<u8> {
-    // Strings, numbers and JSON values only: serialising cannot fail.
-    serde_json::to_vec(&TaskOut::from(view)).unwrap_or_default()
-}
-
 /// The name a task is given: OMS v1 create bodies carry none.
 pub fn task_name(id: u64) -> String {
     format!("oms-task-{id}")
@@ -308,9 +303,15 @@ struct SrcOut<'a> {
     object_key: &'a [String],
     cloud_type: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    list_file: Option<&'a ListFile>,
+    list_file: Option<ListFileOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     app_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ListFileOut<'a> {
+    obs_bucket: &'a str,
+    list_file_key: &'a str,
 }
 
 #[derive(Serialize)]
@@ -358,8 +359,8 @@ pub struct TaskOut<'a> {
     start_time: u64,
     left_time: u64,
     total_time: u64,
-    task_type: TaskType,
-    bandwidth_policy: Vec<WireWindow>,
+    task_type: TaskTypeJson,
+    bandwidth_policy: Vec<WindowJson>,
     migrate_since: i64,
     #[serde(rename = "smnInfo", skip_serializing_if = "Option::is_none")]
     smn_info: Option<&'a Value>,
@@ -373,6 +374,7 @@ pub struct TaskOut<'a> {
 impl<'a> From<&TaskView<'a>> for TaskOut<'a> {
     fn from(v: &TaskView<'a>) -> Self {
         let s = v.spec;
+        let f = &v.figures;
         TaskOut {
             id: v.id,
             name: task_name(v.id),
@@ -381,7 +383,10 @@ impl<'a> From<&TaskView<'a>> for TaskOut<'a> {
                 bucket: &s.src_bucket,
                 object_key: &s.src_object_key,
                 cloud_type: &s.src_cloud_type,
-                list_file: s.src_list_file.as_ref(),
+                list_file: s.src_list_file.as_ref().map(|l| ListFileOut {
+                    obs_bucket: &l.obs_bucket,
+                    list_file_key: &l.list_file_key,
+                }),
                 app_id: s.src_app_id.as_deref(),
             },
             dst_node: DstOut {
@@ -391,27 +396,32 @@ impl<'a> From<&TaskView<'a>> for TaskOut<'a> {
                 cloud_type: &s.dst_cloud_type,
             },
             thread_num: s.thread_num,
-            status: v.status.code(),
-            progress: v.progress(),
-            migrate_speed: v.migrate_speed,
+            status: status_code(f.status),
+            progress: f.progress(),
+            migrate_speed: f.migrate_speed,
             enable_kms: s.enable_kms,
             description: &s.description,
-            error_reason: v.failure.map_or(ErrorReasonOut::None(""), |f| {
+            error_reason: f.failure.map_or(ErrorReasonOut::None(""), |f| {
                 ErrorReasonOut::Failed(ErrorReason {
                     error_code: f.code,
                     error_msg: f.message,
                 })
             }),
-            total_size: v.total_size,
-            complete_size: v.complete_size,
-            total_num: v.total_num,
-            success_num: v.success_num,
-            fail_num: v.fail_num,
-            start_time: v.start_time,
-            left_time: v.left_time,
-            total_time: v.total_time,
-            task_type: s.task_type,
-            bandwidth_policy: v.policy.to_wire(),
+            total_size: f.total_size,
+            complete_size: f.complete_size,
+            total_num: f.total_num,
+            success_num: f.success_num,
+            fail_num: f.fail_num,
+            start_time: f.start_time,
+            left_time: f.left_time,
+            total_time: f.total_time,
+            task_type: s.task_type.into(),
+            bandwidth_policy: v
+                .policy
+                .to_specs()
+                .into_iter()
+                .map(WindowJson::from)
+                .collect(),
             migrate_since: s.migrate_since,
             smn_info: s.smn_info.as_deref(),
             source_cdn: s.source_cdn.as_deref(),
@@ -420,4 +430,62 @@ impl<'a> From<&TaskView<'a>> for TaskOut<'a> {
             failed_object_record: Value::Null,
         }
     }
+}
+
+/// The most tasks one list call returns (`limit`).
+const MAX_LIST_LIMIT: usize = 100;
+
+/// The query string of the list and count calls, unparsed so each bad value
+/// gets its own code.
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    start: Option<String>,
+    limit: Option<String>,
+    state: Option<String>,
+    totalcount: Option<String>,
+}
+
+impl ListParams {
+    /// The `state` filter: a v1 status code (`OMS.0052` otherwise).
+    pub fn status(&self) -> Result<Option<Status>, ApiError> {
+        self.state
+            .as_deref()
+            .map(|s| {
+                s.parse::<u8>()
+                    .ok()
+                    .and_then(status_from_code)
+                    .ok_or_else(ApiError::invalid_state)
+            })
+            .transpose()
+    }
+
+    /// Whether the call asks for the count (`totalcount=true`) instead of a page.
+    pub fn counting(&self) -> Result<bool, ApiError> {
+        match self.totalcount.as_deref() {
+            Some("true") => Ok(true),
+            None | Some("false") => Ok(false),
+            Some(_) => Err(ApiError::invalid_params(
+                "`totalcount` must be true or false",
+            )),
+        }
+    }
+
+    /// `start` and `limit` of a page (`OMS.0051` when either is off).
+    pub fn window(&self) -> Result<(usize, usize), ApiError> {
+        let start = index("start", self.start.as_deref())?;
+        let limit = index("limit", self.limit.as_deref())?;
+        if limit == 0 || limit > MAX_LIST_LIMIT {
+            return Err(ApiError::invalid_range(format_args!(
+                "`limit` must be from 1 to {MAX_LIST_LIMIT}"
+            )));
+        }
+        Ok((start, limit))
+    }
+}
+
+fn index(name: &str, raw: Option<&str>) -> Result<usize, ApiError> {
+    let raw = raw.ok_or_else(|| ApiError::missing_param(format_args!("`{name}`")))?;
+    raw.parse::<usize>().map_err(|_| {
+        ApiError::invalid_range(format_args!("`{name}` must be a non-negative integer"))
+    })
 }

@@ -1,0 +1,90 @@
+//! The extractors every dialect shares: ids parsed once at the edge, bodies
+//! capped at the configured size, each rejection an OMS error. Also the one
+//! way a JSON answer is written.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::faults;
+use crate::ids::TaskId;
+use crate::state::AppState;
+
+/// The project id of the path (already authorised by the authentication layer).
+pub(super) struct ProjectPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProjectPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(project) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        Ok(Self(project))
+    }
+}
+
+/// The project and task ids of the path; a task id that is not a canonical
+/// decimal (or not even UTF-8 once decoded) is `OMS.0054`.
+pub(super) struct TaskPath {
+    pub project: String,
+    pub task: TaskId,
+}
+
+impl FromRequestParts<AppState> for TaskPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let method = parts.method.clone();
+        // `found`: the project and the decoded segment, when the path decoded at all.
+        let malformed = |found: Option<(&str, &str)>| {
+            faults::malformed_id(state, &method, found)
+                .unwrap_or_else(|| ApiError::invalid_task_id().into_response())
+        };
+        let Ok(Path((project, task))) =
+            Path::<(String, String)>::from_request_parts(parts, state).await
+        else {
+            return Err(malformed(None));
+        };
+        let Some(id) = TaskId::parse(&task) else {
+            return Err(malformed(Some((&project, &task))));
+        };
+        Ok(Self { project, task: id })
+    }
+}
+
+/// A request body of at most the configured size, not yet parsed.
+pub(super) struct Body(pub Bytes);
+
+impl FromRequest<AppState> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection @ BytesRejection::FailedToBufferBody(_))
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::payload_too_large(state.max_body_bytes()))
+            }
+            Err(rejection) => Err(ApiError::not_json(rejection.body_text())),
+        }
+    }
+}
+
+/// A 200 answer with `value` as its `application/json` body.
+pub(super) fn json(value: &impl Serialize) -> Response {
+    // Our own types hold only strings, numbers and JSON values: serialising cannot fail.
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let mut response = (StatusCode::OK, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,105 @@
+//! The fault hooks of the build you ship (no `faults` feature): the same
+//! functions as `live.rs`, each doing nothing, so every call site stays
+//! unconditional and the optimiser removes it. `FaultState` is empty, and no
+//! fault can be configured: `--fault` is refused, and a [`Config`] that names
+//! one is a programming error caught when the state is built.
+//!
+//! [`Config`]: crate::Config
+
+use axum::http::Method;
+use axum::response::Response;
+
+use super::Fault;
+use crate::engine::Project;
+use crate::error::ApiError;
+use crate::model::Snapshot;
+use crate::state::AppState;
+
+/// Refuses `--fault`: this build has none.
+pub fn parse_fault(name: &str) -> Result<Fault, String> {
+    Err(format!(
+        "cannot inject {name:?}: this build has no fault injection (it was built without the `faults` feature)"
+    ))
+}
+
+/// Nothing to remember.
+#[derive(Debug, Default)]
+pub(crate) struct FaultState;
+
+impl FaultState {
+    pub(crate) fn new(fault: Option<Fault>) -> Self {
+        assert!(
+            fault.is_none(),
+            "fault {fault:?} configured, but this build has no fault injection (enable the `faults` feature)"
+        );
+        Self
+    }
+}
+
+/// Always [`Bend::Proceed`].
+pub(crate) enum Bend {
+    Proceed(Kept),
+    // Never built here; present so that the call site reads the same in both builds.
+    #[allow(dead_code)]
+    Answer(Result<Response, ApiError>),
+}
+
+/// Nothing is kept.
+#[derive(Debug, Default)]
+pub(crate) struct Kept;
+
+pub(crate) fn malformed_id(
+    _state: &AppState,
+    _method: &Method,
+    _found: Option<(&str, &str)>,
+) -> Option<Response> {
+    None
+}
+
+pub(crate) fn before_delete(
+    _state: &AppState,
+    _id: u64,
+    _has_query: bool,
+) -> Option<Result<Response, ApiError>> {
+    None
+}
+
+pub(crate) fn before_engine_delete(
+    _faults: &FaultState,
+    _project: &mut Project,
+    _id: u64,
+    _now: u64,
+) -> Bend {
+    Bend::Proceed(Kept)
+}
+
+pub(crate) fn after_delete(
+    _faults: &FaultState,
+    _project: &mut Project,
+    _project_id: &str,
+    _id: u64,
+    _now: u64,
+    _kept: Kept,
+) -> Option<Response> {
+    None
+}
+
+pub(crate) fn stopped(_faults: &FaultState, _id: u64, _now: u64) {}
+
+pub(crate) fn ghost(_faults: &FaultState, _project: &str, _id: u64) -> Option<Snapshot> {
+    None
+}
+
+pub(crate) fn ghosts_listed(_faults: &FaultState, _project: &str, _start: usize) -> Vec<Snapshot> {
+    Vec::new()
+}
+
+pub(crate) fn ghosts_counted(_faults: &FaultState, _project: &str, _unfiltered: bool) -> usize {
+    0
+}
+
+pub(crate) fn skip_auth(_faults: &FaultState) -> bool {
+    false
+}
+
+pub(crate) fn rewrite(_faults: &FaultState, _response: &mut Response) {}

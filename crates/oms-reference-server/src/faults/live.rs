@@ -1,0 +1,298 @@
+//! The fault hooks of a build with the `faults` feature. Each fault breaks
+//! exactly one behaviour of the delete operation (or of the answers around
+//! it), so the conformance kit can prove that its rules catch real bugs: a
+//! rule that no fault can make fail checks nothing.
+//!
+//! The hooks bend the faithful code path; they never replace it. They are
+//! called around the engine's operations in `api::ops`, which every dialect
+//! goes through, and they work on domain types (a [`Snapshot`] of a deleted
+//! task, not its JSON), so a ghost renders in whichever dialect asks.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::Fault;
+use crate::engine::{EngineError, Project};
+use crate::error::ApiError;
+use crate::model::{Snapshot, Status};
+use crate::state::AppState;
+
+/// How long the racing faults remember a stop or a delete, in milliseconds.
+const RACE_WINDOW_MS: u64 = 2_000;
+
+/// Names a fault for `--fault`.
+pub fn parse_fault(name: &str) -> Result<Fault, String> {
+    name.parse()
+}
+
+/// The configured fault and what it remembers between requests.
+#[derive(Debug, Default)]
+pub(crate) struct FaultState {
+    fault: Option<Fault>,
+    /// Deleted tasks kept for the ghost faults: id → (project, the task as it was).
+    tombstones: Mutex<HashMap<u64, (String, Snapshot)>>,
+    /// When each task was last stopped or deleted, for the racing faults.
+    recent: Mutex<HashMap<u64, u64>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FaultState {
+    pub(crate) fn new(fault: Option<Fault>) -> Self {
+        Self {
+            fault,
+            ..Self::default()
+        }
+    }
+
+    fn is(&self, fault: Fault) -> bool {
+        self.fault == Some(fault)
+    }
+
+    fn remember(&self, id: u64, now: u64) {
+        let mut recent = lock(&self.recent);
+        recent.retain(|_, at| now.saturating_sub(*at) < RACE_WINDOW_MS);
+        recent.insert(id, now);
+    }
+
+    fn recently(&self, id: u64, now: u64) -> bool {
+        lock(&self.recent)
+            .get(&id)
+            .is_some_and(|at| now.saturating_sub(*at) < RACE_WINDOW_MS)
+    }
+
+    /// The ghosts of a project, in id order.
+    fn ghosts(&self, project: &str) -> Vec<Snapshot> {
+        let tombstones = lock(&self.tombstones);
+        let mut ghosts: Vec<_> = tombstones
+            .iter()
+            .filter(|(_, (p, _))| p == project)
+            .collect();
+        ghosts.sort_by_key(|(id, _)| **id);
+        ghosts.into_iter().map(|(_, (_, s))| s.clone()).collect()
+    }
+}
+
+/// What [`before_engine_delete`] decided.
+pub(crate) enum Bend {
+    /// Let the engine delete; hand `Kept` to [`after_delete`].
+    Proceed(Kept),
+    /// Answer this instead; the engine's delete is not called.
+    Answer(Result<Response, ApiError>),
+}
+
+/// What a fault keeps of a task from before its delete to after it.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    // Boxed: a snapshot is large, and most deletes keep none.
+    ghost: Option<Box<Snapshot>>,
+}
+
+fn internal_error() -> Response {
+    // A crash, not an OMS refusal: a bare text body, as a broken proxy sends.
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+/// A malformed task id under [`Fault::Malformed500`] (a 500) or
+/// [`Fault::MalformedDeletesPrefix`] (the usual 400, after deleting the task
+/// whose id is the segment's first run of digits, as a lenient parser would).
+pub(crate) fn malformed_id(
+    state: &AppState,
+    method: &Method,
+    found: Option<(&str, &str)>,
+) -> Option<Response> {
+    let faults = state.faults();
+    if faults.is(Fault::Malformed500) {
+        return Some(internal_error());
+    }
+    if faults.is(Fault::MalformedDeletesPrefix) && method == Method::DELETE {
+        let (project, segment) = found?;
+        let digits: String = segment
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let (Ok(id), Some(mut guard)) = (digits.parse::<u64>(), state.project(project)) {
+            let _ = guard.delete(id, state.now());
+        }
+        return Some(ApiError::invalid_task_id().into_response());
+    }
+    None
+}
+
+/// Before a delete takes its project's lock: the faults that answer without
+/// it ([`Fault::QueryString500`]) or that reach into other projects
+/// ([`Fault::IgnoreProjectScope`], which must not hold one project's lock
+/// while it takes another's).
+pub(crate) fn before_delete(
+    state: &AppState,
+    id: u64,
+    has_query: bool,
+) -> Option<Result<Response, ApiError>> {
+    let faults = state.faults();
+    if faults.is(Fault::QueryString500) && has_query {
+        return Some(Ok(internal_error()));
+    }
+    if faults.is(Fault::IgnoreProjectScope) {
+        let now = state.now();
+        for other in state.project_ids() {
+            let mut guard = state.project(other)?;
+            if guard.get(id, now).is_some() {
+                let deleted = guard.delete(id, now);
+                return Some(
+                    deleted
+                        .map(|()| StatusCode::OK.into_response())
+                        .map_err(ApiError::from),
+                );
+            }
+        }
+    }
+    None
+}
+
+/// Under the project's lock, before the engine's delete.
+pub(crate) fn before_engine_delete(
+    faults: &FaultState,
+    project: &mut Project,
+    id: u64,
+    now: u64,
+) -> Bend {
+    let Some(fault) = faults.fault else {
+        return Bend::Proceed(Kept::default());
+    };
+    let view = project.get(id, now);
+    let status = view.as_ref().map(|v| v.figures.status);
+    let ghost = matches!(
+        fault,
+        Fault::GhostInGet | Fault::GhostInList | Fault::GhostInCount
+    )
+    .then(|| view.map(|v| Box::new(v.snapshot())))
+    .flatten();
+    let ok = || Bend::Answer(Ok(StatusCode::OK.into_response()));
+    let refuse = |err: ApiError| Bend::Answer(Err(err));
+    match (fault, status) {
+        (Fault::DeleteRunning, Some(Status::Running)) => {
+            let _ = project.remove_unchecked(id, now);
+            ok()
+        }
+        (Fault::RefuseButRemove, Some(Status::Running)) => {
+            let _ = project.remove_unchecked(id, now);
+            refuse(EngineError::Running.into())
+        }
+        (Fault::RefusedDeleteFreezes, Some(Status::Running)) => {
+            project.stall(id, now);
+            refuse(EngineError::Running.into())
+        }
+        (Fault::AcceptMissing, None) => ok(),
+        (Fault::DoubleDelete, None) if faults.recently(id, now) => ok(),
+        (Fault::DeleteRacingStop, Some(_)) if faults.recently(id, now) => ok(),
+        (Fault::RefuseStopped, Some(Status::Stopped))
+        | (Fault::RefuseFailed, Some(Status::Failed))
+        | (Fault::RefuseSucceeded, Some(Status::Succeeded))
+        | (Fault::RefuseWaiting, Some(Status::Initializing | Status::Waiting)) => refuse(
+            ApiError::bad_request("OMS.0073", "Failed to delete the task."),
+        ),
+        (Fault::DeleteNeighbourInstead, Some(status)) if status != Status::Running => {
+            // The neighbour goes whatever its state; the task itself stays.
+            let _ = project.remove_unchecked(id + 1, now);
+            ok()
+        }
+        _ => Bend::Proceed(Kept { ghost }),
+    }
+}
+
+/// Under the project's lock, after the engine deleted the task: the answer
+/// to send instead of the faithful one, if the fault changes it.
+pub(crate) fn after_delete(
+    faults: &FaultState,
+    project: &mut Project,
+    project_id: &str,
+    id: u64,
+    now: u64,
+    kept: Kept,
+) -> Option<Response> {
+    let fault = faults.fault?;
+    match fault {
+        Fault::DeleteNeighbour => {
+            let _ = project.remove_unchecked(id + 1, now);
+        }
+        Fault::DoubleDelete => faults.remember(id, now),
+        Fault::GhostInGet | Fault::GhostInList | Fault::GhostInCount => {
+            if let Some(ghost) = kept.ghost {
+                lock(&faults.tombstones).insert(id, (project_id.to_owned(), *ghost));
+            }
+        }
+        Fault::DeleteWithBody => {
+            let mut response = (StatusCode::OK, r#"{"result":"deleted"}"#).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return Some(response);
+        }
+        _ => {}
+    }
+    None
+}
+
+/// A stop succeeded: [`Fault::DeleteRacingStop`] remembers it.
+pub(crate) fn stopped(faults: &FaultState, id: u64, now: u64) {
+    if faults.is(Fault::DeleteRacingStop) {
+        faults.remember(id, now);
+    }
+}
+
+/// The deleted task that [`Fault::GhostInGet`] still shows.
+pub(crate) fn ghost(faults: &FaultState, project: &str, id: u64) -> Option<Snapshot> {
+    if !faults.is(Fault::GhostInGet) {
+        return None;
+    }
+    lock(&faults.tombstones)
+        .get(&id)
+        .filter(|(p, _)| p == project)
+        .map(|(_, snapshot)| snapshot.clone())
+}
+
+/// The deleted tasks that [`Fault::GhostInList`] appends to a list page
+/// starting at `start` (only to the first page).
+pub(crate) fn ghosts_listed(faults: &FaultState, project: &str, start: usize) -> Vec<Snapshot> {
+    if faults.is(Fault::GhostInList) && start == 0 {
+        faults.ghosts(project)
+    } else {
+        Vec::new()
+    }
+}
+
+/// How many deleted tasks [`Fault::GhostInCount`] adds to a count (only to
+/// the unfiltered one).
+pub(crate) fn ghosts_counted(faults: &FaultState, project: &str, unfiltered: bool) -> usize {
+    if faults.is(Fault::GhostInCount) && unfiltered {
+        faults.ghosts(project).len()
+    } else {
+        0
+    }
+}
+
+/// Whether [`Fault::SkipAuth`] lets every request through unchecked.
+pub(crate) fn skip_auth(faults: &FaultState) -> bool {
+    faults.is(Fault::SkipAuth)
+}
+
+/// Rewrites a finished response for the header faults; runs last, after the
+/// request id is set.
+pub(crate) fn rewrite(faults: &FaultState, response: &mut Response) {
+    if faults.is(Fault::NoRequestId) {
+        response.headers_mut().remove("x-request-id");
+    }
+    if faults.is(Fault::TextPlainErrors) && response.status().is_client_error() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+}
