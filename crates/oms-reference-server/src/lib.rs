@@ -16,6 +16,7 @@ mod middleware;
 pub mod model;
 pub mod signing;
 mod state;
+pub mod store;
 mod wire;
 pub mod workload;
 

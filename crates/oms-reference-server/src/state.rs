@@ -1,15 +1,14 @@
-//! Shared server state: one lock per project, the token table and the task id
-//! counter. Projects are fixed by the credential configuration at start-up, so
-//! the map itself needs no lock; two projects never contend.
+//! Shared server state: the task store, the credential tables, the task id
+//! counter, the clock and the fault hooks' memory.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
-use crate::engine::Project;
 use crate::faults::FaultState;
+use crate::store::Store;
 
 /// Cheap to clone; handed to every handler through `State`.
 #[derive(Debug, Clone)]
@@ -19,7 +18,7 @@ pub struct AppState {
 
 #[derive(Debug)]
 struct Inner {
-    projects: HashMap<String, Mutex<Project>>,
+    store: Store,
     /// Token → the project it is scoped to.
     tokens: HashMap<String, String>,
     /// Access key → (secret key, the project it is bound to).
@@ -33,13 +32,12 @@ struct Inner {
 
 impl AppState {
     pub fn new(config: Config) -> Self {
-        let projects = config
+        let project_ids = config
             .tokens
             .iter()
             .map(|b| &b.project_id)
-            .chain(config.aksk.iter().map(|b| &b.project_id))
-            .map(|p| (p.clone(), Mutex::new(Project::new(config.limits))))
-            .collect();
+            .chain(config.aksk.iter().map(|b| &b.project_id));
+        let store = Store::new(project_ids, config.limits);
         let tokens = config
             .tokens
             .iter()
@@ -52,7 +50,7 @@ impl AppState {
             .collect();
         Self {
             inner: Arc::new(Inner {
-                projects,
+                store,
                 tokens,
                 aksk,
                 next_id: AtomicU64::new(1),
@@ -81,21 +79,14 @@ impl AppState {
         self.inner.aksk.get(ak).map(|(sk, p)| (sk, p.as_str()))
     }
 
-    /// Locks a project. The engine never panics while holding the lock, but a
-    /// poisoned lock must not turn every later request into a 500 either.
-    pub fn project(&self, project_id: &str) -> Option<MutexGuard<'_, Project>> {
-        let lock = self.inner.projects.get(project_id)?;
-        Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
+    /// The task store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     /// The configured fault and its memory, for the hooks of `faults`.
     pub(crate) fn faults(&self) -> &FaultState {
         &self.inner.faults
-    }
-
-    /// Every configured project.
-    pub fn project_ids(&self) -> impl Iterator<Item = &str> {
-        self.inner.projects.keys().map(String::as_str)
     }
 
     /// A fresh task id, unique across projects.

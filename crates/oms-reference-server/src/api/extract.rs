@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for TaskPath {
         let method = parts.method.clone();
         // `found`: the project and the decoded segment, when the path decoded at all.
         let malformed = |found: Option<(&str, &str)>| {
-            faults::malformed_id(state, &method, found)
+            faults::malformed_id(state.faults(), state.store(), state.now(), &method, found)
                 .unwrap_or_else(|| ApiError::invalid_task_id().into_response())
         };
         let Ok(Path((project, task))) =

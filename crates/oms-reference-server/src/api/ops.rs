@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::workload::Workload;
 
 fn locked<'a>(state: &'a AppState, project: &str) -> Result<MutexGuard<'a, Project>, ApiError> {
-    state.project(project).ok_or_else(ApiError::not_found)
+    state.store().lock(project).ok_or_else(ApiError::not_found)
 }
 
 /// Creates a task; returns its id.
@@ -97,10 +97,10 @@ pub(super) fn delete(
     id: u64,
     has_query: bool,
 ) -> Result<Response, ApiError> {
-    if let Some(answer) = faults::before_delete(state, id, has_query) {
+    let now = state.now();
+    if let Some(answer) = faults::before_delete(state.faults(), state.store(), now, id, has_query) {
         return answer;
     }
-    let now = state.now();
     let mut project = locked(state, project_id)?;
     let kept = match faults::before_engine_delete(state.faults(), &mut project, id, now) {
         Bend::Proceed(kept) => kept,

@@ -9,11 +9,11 @@
 use axum::http::Method;
 use axum::response::Response;
 
-use super::Fault;
+use super::catalogue::Fault;
 use crate::engine::Project;
 use crate::error::ApiError;
 use crate::model::Snapshot;
-use crate::state::AppState;
+use crate::store::Store;
 
 /// Refuses `--fault`: this build has none.
 pub fn parse_fault(name: &str) -> Result<Fault, String> {
@@ -49,7 +49,9 @@ pub(crate) enum Bend {
 pub(crate) struct Kept;
 
 pub(crate) fn malformed_id(
-    _state: &AppState,
+    _faults: &FaultState,
+    _store: &Store,
+    _now: u64,
     _method: &Method,
     _found: Option<(&str, &str)>,
 ) -> Option<Response> {
@@ -57,7 +59,9 @@ pub(crate) fn malformed_id(
 }
 
 pub(crate) fn before_delete(
-    _state: &AppState,
+    _faults: &FaultState,
+    _store: &Store,
+    _now: u64,
     _id: u64,
     _has_query: bool,
 ) -> Option<Result<Response, ApiError>> {

@@ -14,11 +14,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::Fault;
+use super::catalogue::Fault;
 use crate::engine::{EngineError, Project};
 use crate::error::ApiError;
 use crate::model::{Snapshot, Status};
-use crate::state::AppState;
+use crate::store::Store;
 
 /// How long the racing faults remember a stop or a delete, in milliseconds.
 const RACE_WINDOW_MS: u64 = 2_000;
@@ -102,11 +102,12 @@ fn internal_error() -> Response {
 /// [`Fault::MalformedDeletesPrefix`] (the usual 400, after deleting the task
 /// whose id is the segment's first run of digits, as a lenient parser would).
 pub(crate) fn malformed_id(
-    state: &AppState,
+    faults: &FaultState,
+    store: &Store,
+    now: u64,
     method: &Method,
     found: Option<(&str, &str)>,
 ) -> Option<Response> {
-    let faults = state.faults();
     if faults.is(Fault::Malformed500) {
         return Some(internal_error());
     }
@@ -117,8 +118,8 @@ pub(crate) fn malformed_id(
             .skip_while(|c| !c.is_ascii_digit())
             .take_while(char::is_ascii_digit)
             .collect();
-        if let (Ok(id), Some(mut guard)) = (digits.parse::<u64>(), state.project(project)) {
-            let _ = guard.delete(id, state.now());
+        if let (Ok(id), Some(mut guard)) = (digits.parse::<u64>(), store.lock(project)) {
+            let _ = guard.delete(id, now);
         }
         return Some(ApiError::invalid_task_id().into_response());
     }
@@ -130,18 +131,18 @@ pub(crate) fn malformed_id(
 /// ([`Fault::IgnoreProjectScope`], which must not hold one project's lock
 /// while it takes another's).
 pub(crate) fn before_delete(
-    state: &AppState,
+    faults: &FaultState,
+    store: &Store,
+    now: u64,
     id: u64,
     has_query: bool,
 ) -> Option<Result<Response, ApiError>> {
-    let faults = state.faults();
     if faults.is(Fault::QueryString500) && has_query {
         return Some(Ok(internal_error()));
     }
     if faults.is(Fault::IgnoreProjectScope) {
-        let now = state.now();
-        for other in state.project_ids() {
-            let mut guard = state.project(other)?;
+        for other in store.ids() {
+            let mut guard = store.lock(other)?;
             if guard.get(id, now).is_some() {
                 let deleted = guard.delete(id, now);
                 return Some(
