@@ -24,11 +24,17 @@ bench:
 fmt:
     cargo fmt --all
 
-# Lint everything, warnings as errors.
+# Lint everything, warnings as errors (the workspace, then the fault-free server on its own).
 lint:
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo clippy -p oms-reference-server --all-targets --locked -- -D warnings
 
-# Build the registry-free image oms-reference-server:local (static binary on scratch; faults compiled in, off unless OMS_FAULT is set).
+# Build the registry-free emulator image oms-reference-server:local (static binary on scratch, no fault injection).
 image:
-    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server --features faults
+    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server
     docker build -q -t oms-reference-server:local -f crates/oms-reference-server/Dockerfile .
+
+# Build oms-reference-server:faults, the same image with fault injection compiled in (off unless OMS_FAULT is set), to prove the kit.
+image-faults:
+    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server --features faults
+    docker build -q -t oms-reference-server:faults -f crates/oms-reference-server/Dockerfile .

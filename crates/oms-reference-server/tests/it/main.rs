@@ -10,3 +10,4 @@ mod robustness;
 mod sdk;
 mod signing;
 mod support;
+mod tidy;
