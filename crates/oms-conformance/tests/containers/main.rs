@@ -1,8 +1,10 @@
-//! The `--image` tests: build the registry-free reference-server image, run
-//! the whole suite against it through testcontainers (exit 0), run it again
-//! with a fault switched on in the same image (exit 1, the fault's rule
-//! failing), check the clear refusal of a missing image, and check that no
-//! container is left behind.
+//! The `--image` tests: build the registry-free reference-server images (the
+//! fault-free emulator users run, and a separately tagged one with fault
+//! injection), run the whole suite against the emulator through
+//! testcontainers (exit 0), check that the emulator refuses to inject a
+//! fault, run the suite against the faults image with a fault switched on
+//! (exit 1, the fault's rule failing), check the clear refusal of a missing
+//! image, and check that no container is left behind.
 //!
 //! This target has its own `main` (`harness = false`) for one reason: where
 //! no Docker engine is reachable, its tests must be reported as *not run*
@@ -20,7 +22,10 @@ use std::time::Instant;
 
 use support::{Ran, root, run_binary};
 
+/// The emulator image, as `just image` builds it: no fault injection.
 const IMAGE: &str = "oms-reference-server:local";
+/// The same server with fault injection compiled in, as `just image-faults` builds it.
+const FAULTS_IMAGE: &str = "oms-reference-server:faults";
 
 /// Runs a command to completion, failing with its output if it fails.
 fn must(command: &mut Command, what: &str) -> Result<String, String> {
@@ -49,14 +54,17 @@ fn engine() -> Result<String, String> {
     .map(|v| v.trim().to_owned())
 }
 
-/// Builds the image exactly as `just image` does. Cargo builds in its own
-/// target directory (`target/image`), so it never waits for the lock that the
-/// surrounding `cargo test` holds on the main one; unchanged sources make both
-/// steps near no-ops.
-fn build_image(root: &Path) -> Result<(), String> {
+/// Builds both images exactly as `just image` and `just image-faults` do,
+/// one after the other (the Dockerfile copies whichever binary was built
+/// last). Cargo builds in its own target directory (`target/image`), so it
+/// never waits for the lock that the surrounding `cargo test` holds on the
+/// main one; the two builds share every dependency, and unchanged sources
+/// make each step near a no-op.
+fn build_images(root: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    must(
-        Command::new(cargo)
+    for (image, features) in [(IMAGE, None), (FAULTS_IMAGE, Some("faults"))] {
+        let mut build = Command::new(&cargo);
+        build
             .current_dir(root)
             .env("RUSTFLAGS", "-C target-feature=+crt-static")
             .env("CARGO_TARGET_DIR", root.join("target/image"))
@@ -68,33 +76,47 @@ fn build_image(root: &Path) -> Result<(), String> {
                 "x86_64-unknown-linux-gnu",
                 "-p",
                 "oms-reference-server",
-                "--features",
-                "faults",
+            ]);
+        if let Some(features) = features {
+            build.args(["--features", features]);
+        }
+        must(
+            &mut build,
+            &format!("cargo build of the static server for {image}"),
+        )?;
+        must(
+            Command::new("docker").current_dir(root).args([
+                "build",
+                "-q",
+                "-t",
+                image,
+                "-f",
+                "crates/oms-reference-server/Dockerfile",
+                ".",
             ]),
-        "cargo build of the static reference server",
-    )?;
-    must(
-        Command::new("docker").current_dir(root).args([
-            "build",
-            "-q",
-            "-t",
-            IMAGE,
-            "-f",
-            "crates/oms-reference-server/Dockerfile",
-            ".",
-        ]),
-        "docker build",
-    )
-    .map(|_| ())
+            &format!("docker build of {image}"),
+        )?;
+    }
+    Ok(())
 }
 
-/// Containers of the image, running or not.
+/// Containers of either image, running or not.
 fn leftovers() -> Result<Vec<String>, String> {
-    let out = must(
-        Command::new("docker").args(["ps", "-a", "-q", "--filter", &format!("ancestor={IMAGE}")]),
-        "docker ps",
-    )?;
-    Ok(out.lines().map(str::to_owned).collect())
+    let mut ids = Vec::new();
+    for image in [IMAGE, FAULTS_IMAGE] {
+        let out = must(
+            Command::new("docker").args([
+                "ps",
+                "-a",
+                "-q",
+                "--filter",
+                &format!("ancestor={image}"),
+            ]),
+            "docker ps",
+        )?;
+        ids.extend(out.lines().map(str::to_owned));
+    }
+    Ok(ids)
 }
 
 fn failing_rules(ran: &Ran) -> Vec<String> {
@@ -133,10 +155,54 @@ fn suite_passes_against_the_image() -> Result<(), String> {
     Ok(())
 }
 
-fn a_fault_in_the_same_image_fails_its_rule() -> Result<(), String> {
+/// The emulator image has no fault injection: asked for a fault, the server
+/// refuses to start, in one line, with exit 2.
+fn the_emulator_image_refuses_a_fault() -> Result<(), String> {
+    let name = format!("oms-refuses-a-fault-{}", std::process::id());
+    let output = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--name",
+            &name,
+            "-e",
+            "OMS_FAULT=delete-running",
+            IMAGE,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("docker run: {e}"))?;
+    // `--rm` removal may finish just after `docker run` returns; the tests
+    // after this one count containers of the image, so wait until it is gone.
+    let gone = wait_for(std::time::Duration::from_secs(20), || {
+        must(
+            Command::new("docker").args(["ps", "-a", "-q", "--filter", &format!("name={name}")]),
+            "docker ps",
+        )
+        .is_ok_and(|ids| ids.trim().is_empty())
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() != Some(2) || !stderr.contains("no fault injection") {
+        return Err(format!(
+            "expected exit 2 and \"no fault injection\", got {} with stderr:\n{stderr}",
+            output.status
+        ));
+    }
+    if !gone {
+        return Err(format!("the container {name} was not removed within 20 s"));
+    }
+    Ok(())
+}
+
+fn a_fault_in_the_faults_image_fails_its_rule() -> Result<(), String> {
     let ran = run_binary(
         "image-fault",
-        &["--image", IMAGE, "--image-env", "OMS_FAULT=delete-running"],
+        &[
+            "--image",
+            FAULTS_IMAGE,
+            "--image-env",
+            "OMS_FAULT=delete-running",
+        ],
     );
     if ran.code != 1 {
         return Err(format!("expected exit 1\n{}", ran.explain()));
@@ -181,6 +247,9 @@ fn wait_for(deadline: std::time::Duration, mut probe: impl FnMut() -> bool) -> b
 }
 
 fn an_interrupted_run_removes_its_container() -> Result<(), String> {
+    // Only a container this run creates counts: one that an earlier test is
+    // still removing must neither start the clock nor be blamed on this run.
+    let before = leftovers()?;
     let dir = support::scratch("image-interrupted");
     let mut child = Command::new(env!("CARGO_BIN_EXE_oms-conformance"))
         .args(["--image", IMAGE, "--report-dir"])
@@ -190,8 +259,14 @@ fn an_interrupted_run_removes_its_container() -> Result<(), String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start the binary: {e}"))?;
+    let mut own = Vec::new();
     let started = wait_for(std::time::Duration::from_secs(60), || {
-        leftovers().is_ok_and(|ids| !ids.is_empty())
+        own = leftovers()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|id| !before.contains(id))
+            .collect();
+        !own.is_empty()
     });
     // Interrupt as a CI runner or `docker stop` would, while the container runs.
     let _ = Command::new("kill")
@@ -208,10 +283,13 @@ fn an_interrupted_run_removes_its_container() -> Result<(), String> {
     if !started {
         return Err("no container of the image appeared within 60 s".to_owned());
     }
-    let left = leftovers()?;
+    let left: Vec<String> = leftovers()?
+        .into_iter()
+        .filter(|id| own.contains(id))
+        .collect();
     if !left.is_empty() {
         return Err(format!(
-            "the interrupted run left containers behind: {left:?}"
+            "the interrupted run left its container behind: {left:?}"
         ));
     }
     if status.code() != Some(2) {
@@ -227,14 +305,18 @@ type Test = fn() -> Result<(), String>;
 
 fn main() -> std::process::ExitCode {
     let started = Instant::now();
-    let tests: [(&str, Test); 4] = [
+    let tests: [(&str, Test); 5] = [
         (
             "suite_passes_against_the_image",
             suite_passes_against_the_image,
         ),
         (
-            "a_fault_in_the_same_image_fails_its_rule",
-            a_fault_in_the_same_image_fails_its_rule,
+            "the_emulator_image_refuses_a_fault",
+            the_emulator_image_refuses_a_fault,
+        ),
+        (
+            "a_fault_in_the_faults_image_fails_its_rule",
+            a_fault_in_the_faults_image_fails_its_rule,
         ),
         (
             "a_missing_image_is_one_clear_line",
@@ -247,7 +329,7 @@ fn main() -> std::process::ExitCode {
     ];
     // The image build and the leftover check are tests too.
     let total = tests.len() + 2;
-    let names = ["image_builds_without_a_registry"]
+    let names = ["images_build_without_a_registry"]
         .into_iter()
         .chain(tests.iter().map(|(name, _)| *name))
         .chain(["no_container_is_left_behind"]);
@@ -291,9 +373,9 @@ fn main() -> std::process::ExitCode {
             failed += 1;
         }
     };
-    let built = build_image(&root);
+    let built = build_images(&root);
     let ready = built.is_ok();
-    report("image_builds_without_a_registry", built);
+    report("images_build_without_a_registry", built);
     if ready {
         for (name, test) in tests {
             report(name, test());
@@ -303,7 +385,9 @@ fn main() -> std::process::ExitCode {
         if ids.is_empty() {
             Ok(())
         } else {
-            Err(format!("containers of {IMAGE} left behind: {ids:?}"))
+            Err(format!(
+                "containers of {IMAGE} or {FAULTS_IMAGE} left behind: {ids:?}"
+            ))
         }
     });
     report("no_container_is_left_behind", left);
