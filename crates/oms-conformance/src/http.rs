@@ -20,7 +20,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-use crate::config::{Secret, redacted};
+use crate::secret::{Secret, redacted};
 use crate::signing;
 
 /// The `User-Agent` of every request; signed requests sign it, as the SDKs do.

@@ -14,8 +14,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use oms_conformance::config::Secret;
 use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Signing};
+use oms_conformance::secret::Secret;
 use serde_json::Value;
 
 use crate::support::{self, Ran, run_binary, run_binary_env};
