@@ -22,8 +22,10 @@ pub mod embedded;
 pub mod http;
 pub mod malformed;
 pub mod report;
+pub mod secret;
 pub mod signing;
 pub mod suite;
+pub mod time;
 pub mod verdict;
 
 use std::path::PathBuf;

@@ -9,8 +9,10 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use oms_conformance::config::{Overrides, Secret, parse_duration};
+use oms_conformance::config::{CredentialOverrides, Overrides};
 use oms_conformance::container::ImageSpec;
+use oms_conformance::secret::Secret;
+use oms_conformance::time::parse_duration;
 
 /// Runs the OMS v1 delete-task conformance rules against the bundled reference
 /// server (no --target) or any endpoint.
@@ -189,6 +191,21 @@ fn parse_key_value(raw: &str) -> Result<(String, String), String> {
     }
 }
 
+/// One project's token, AK, SK and security token as given, each kept a [`Secret`].
+fn credential_overrides(
+    token: Option<String>,
+    ak: Option<String>,
+    sk: Option<String>,
+    security_token: Option<String>,
+) -> CredentialOverrides {
+    CredentialOverrides {
+        token: token.map(Secret::new),
+        ak: ak.map(Secret::new),
+        sk: sk.map(Secret::new),
+        security_token: security_token.map(Secret::new),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -242,14 +259,20 @@ fn main() -> ExitCode {
         report_dir: Some(cli.report_dir),
         features_dir: cli.features_dir,
         rules: cli.rules,
-        token_first: cli.token_first.map(Secret::new),
-        token_second: cli.token_second.map(Secret::new),
-        ak_first: cli.ak_first.map(Secret::new),
-        sk_first: cli.sk_first.map(Secret::new),
-        security_token_first: cli.security_token_first.map(Secret::new),
-        ak_second: cli.ak_second.map(Secret::new),
-        sk_second: cli.sk_second.map(Secret::new),
-        security_token_second: cli.security_token_second.map(Secret::new),
+        credentials: [
+            credential_overrides(
+                cli.token_first,
+                cli.ak_first,
+                cli.sk_first,
+                cli.security_token_first,
+            ),
+            credential_overrides(
+                cli.token_second,
+                cli.ak_second,
+                cli.sk_second,
+                cli.security_token_second,
+            ),
+        ],
         request_timeout: cli.request_timeout,
         state_timeout: cli.state_timeout,
         run_timeout: cli.run_timeout,

@@ -200,7 +200,7 @@ pub fn tampered(signature: &str) -> String {
 
 /// `X-Sdk-Date` for a Unix time: `YYYYMMDDTHHMMSSZ`, UTC.
 pub fn sdk_date(unix_seconds: u64) -> String {
-    let date = crate::config::civil_date(unix_seconds).replace('-', "");
+    let date = crate::time::civil_date(unix_seconds).replace('-', "");
     let seconds = unix_seconds % 86_400;
     format!(
         "{date}T{:02}{:02}{:02}Z",

@@ -13,8 +13,8 @@ use serde_json::Value;
 use crate::api::Delete;
 use crate::check::{self, CheckFailure, Halt};
 use crate::config::Answer;
-use crate::config::Secret;
 use crate::http::{Auth, Exchange, Method, Signing};
+use crate::secret::Secret;
 use crate::suite::{CONTEXT, RunContext};
 
 /// Between two polls of a task's state.

@@ -13,9 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use oms_conformance::config::Secret;
 use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Signing};
+use oms_conformance::secret::Secret;
 use serde_json::Value;
 
 use crate::support::{self, Ran, run_binary, run_binary_env};
@@ -114,27 +113,9 @@ fn signature_blind_gateway(
 ) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    rt.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = Arc::clone(&log);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let log = Arc::clone(&log);
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            blind_forward(upstream, request, &log).await,
-                        )
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+    let addr = support::serve(rt, move |request: hyper::Request<Incoming>| {
+        let log = Arc::clone(&log);
+        async move { blind_forward(upstream, request, &log).await }
     });
     (addr, seen)
 }
@@ -310,41 +291,25 @@ fn a_token_profile_refuses_a_stray_secret_key() {
 /// Answers every request with its own headers as a JSON body: a target that
 /// echoes what it got, signature included.
 fn echo_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    rt.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|request: hyper::Request<Incoming>| {
-                    let headers: serde_json::Map<String, Value> = request
-                        .headers()
-                        .iter()
-                        .map(|(n, v)| {
-                            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                            (n.as_str().to_owned(), Value::String(value))
-                        })
-                        .collect();
-                    let body = Value::Object(headers).to_string();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            hyper::Response::builder()
-                                .status(401)
-                                .header("content-type", "application/json")
-                                .header("x-echo", body.clone())
-                                .body(Full::new(Bytes::from(body)))
-                                .expect("answer"),
-                        )
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+    support::serve(rt, |request: hyper::Request<Incoming>| {
+        let headers: serde_json::Map<String, Value> = request
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_owned(), Value::String(value))
+            })
+            .collect();
+        let body = Value::Object(headers).to_string();
+        async move {
+            hyper::Response::builder()
+                .status(401)
+                .header("content-type", "application/json")
+                .header("x-echo", body.clone())
+                .body(Full::new(Bytes::from(body)))
+                .expect("answer")
         }
-    });
-    addr
+    })
 }
 
 #[test]

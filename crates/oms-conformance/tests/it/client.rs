@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use oms_conformance::config::Secret;
 use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor};
+use oms_conformance::secret::Secret;
 
 use crate::support;
 

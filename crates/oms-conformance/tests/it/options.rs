@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use oms_conformance::catalogue::Catalogue;
-use oms_conformance::config::{Overrides, RunConfig, Secret, Target};
+use oms_conformance::config::{CredentialOverrides, Overrides, RunConfig, Target};
+use oms_conformance::secret::Secret;
 
 use crate::support::{self, run_binary, run_binary_env};
 
@@ -108,8 +109,16 @@ fn the_example_vendor_profile_loads() {
     let catalogue = Catalogue::embedded().expect("catalogue");
     let overrides = Overrides {
         profile: Some(support::root().join("fixtures/profiles/example-vendor.toml")),
-        token_first: Some(Secret::new("t1")),
-        token_second: Some(Secret::new("t2")),
+        credentials: [
+            CredentialOverrides {
+                token: Some(Secret::new("t1")),
+                ..CredentialOverrides::default()
+            },
+            CredentialOverrides {
+                token: Some(Secret::new("t2")),
+                ..CredentialOverrides::default()
+            },
+        ],
         report_dir: Some(PathBuf::from("unused")),
         now_unix: 1_795_824_000,
         ..Overrides::default()

@@ -173,23 +173,23 @@ pub fn reference_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
     reference_server_with(rt, oms_reference_server::Config::default())
 }
 
-/// Starts the reference server with `config` on `127.0.0.1:0`, in `rt`.
+/// Starts the reference server with `config` on `127.0.0.1:0`, in `rt`, through
+/// the harness's own launcher. It serves until `rt` is dropped.
 pub fn reference_server_with(
     rt: &tokio::runtime::Runtime,
     config: oms_reference_server::Config,
 ) -> SocketAddr {
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(oms_reference_server::serve(
-            listener,
-            config,
-            std::future::pending(),
-        ));
-        addr
-    })
+    let server = rt
+        .block_on(oms_conformance::embedded::Embedded::start_with(config))
+        .expect("the reference server starts");
+    let addr = server.addr();
+    // Dropping the handle would shut the server down; a task of `rt` keeps it
+    // until the runtime itself ends.
+    rt.spawn(async move {
+        let _server = server;
+        std::future::pending::<()>().await;
+    });
+    addr
 }
 
 /// One answer as the proxy sees it.
@@ -204,8 +204,8 @@ pub struct Answer {
 /// and path and the upstream answer, the answer to send instead.
 pub type Alteration = fn(&str, &str, Answer) -> Answer;
 
-/// Serves `handler` on `127.0.0.1:0`, one task per connection.
-fn serve<F, Fut>(rt: &tokio::runtime::Runtime, handler: F) -> SocketAddr
+/// Serves `handler` on `127.0.0.1:0`, in `rt`, one task per connection.
+pub fn serve<F, Fut>(rt: &tokio::runtime::Runtime, handler: F) -> SocketAddr
 where
     F: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,

@@ -1,0 +1,176 @@
+//! The target profile as it is written: the serde types of the TOML file, which
+//! refuse unknown fields, and where the profile came from ([`Origin`]), against
+//! which the relative paths inside it resolve. The built-in reference profile and
+//! the create bodies it names are embedded, so that the binary runs the default
+//! suite from any directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{ConfigError, one_line};
+
+/// The profile that ships for the reference server, used when `--profile` is absent.
+const REFERENCE_PROFILE: &str = include_str!("../../../../fixtures/profiles/reference.toml");
+/// The create bodies the reference profile names, embedded so that the binary runs
+/// the default suite from any directory.
+const REFERENCE_BODIES: [(&str, &str); 3] = [
+    (
+        "../create/running.json",
+        include_str!("../../../../fixtures/create/running.json"),
+    ),
+    (
+        "../create/succeeding.json",
+        include_str!("../../../../fixtures/create/succeeding.json"),
+    ),
+    (
+        "../create/failing.json",
+        include_str!("../../../../fixtures/create/failing.json"),
+    ),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProfileFile {
+    pub(super) name: String,
+    pub(super) base_url: Option<String>,
+    pub(super) first_project: ProjectFile,
+    pub(super) second_project: Option<ProjectFile>,
+    pub(super) create: CreateFile,
+    #[serde(default)]
+    pub(super) deadlines: DeadlinesFile,
+    #[serde(default)]
+    pub(super) declared: DeclaredFile,
+    pub(super) parallel_quota: Option<usize>,
+    #[serde(default)]
+    pub(super) disabled: DisabledFile,
+    pub(super) expectations: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProjectFile {
+    pub(super) id: String,
+    pub(super) token: Option<String>,
+    pub(super) ak: Option<String>,
+    pub(super) sk: Option<String>,
+    pub(super) security_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CreateFile {
+    pub(super) running: String,
+    pub(super) succeeding: String,
+    pub(super) failing: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeadlinesFile {
+    pub(super) request: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) run: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeclaredFile {
+    pub(super) delete_status: Option<u16>,
+    pub(super) running: Option<OneOrMany>,
+    pub(super) missing: Option<OneOrMany>,
+    pub(super) malformed: Option<OneOrMany>,
+    pub(super) empty_segment: Option<OneOrMany>,
+    pub(super) cross_project: Option<OneOrMany>,
+    pub(super) unauthenticated: Option<OneOrMany>,
+    pub(super) skewed_date: Option<OneOrMany>,
+    pub(super) unexpected_input: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DisabledFile {
+    #[serde(default)]
+    pub(super) rules: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) capabilities: BTreeMap<String, String>,
+}
+
+/// Where the profile came from: relative paths inside it resolve against its folder,
+/// or, for the built-in reference profile, against the embedded fixtures.
+pub(super) enum Origin {
+    Builtin,
+    File(PathBuf),
+}
+
+impl Origin {
+    /// Reads and parses the profile at `path`, or the built-in one without a path.
+    pub(super) fn load(path: Option<&Path>) -> Result<(Self, ProfileFile), ConfigError> {
+        let (origin, text) = match path {
+            None => (Self::Builtin, REFERENCE_PROFILE.to_owned()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    what: "profile",
+                    path: path.to_owned(),
+                    source,
+                })?;
+                (Self::File(path.to_owned()), text)
+            }
+        };
+        let file = toml::from_str(&text).map_err(|e| origin.error(one_line(&e.to_string())))?;
+        Ok((origin, file))
+    }
+
+    /// What is wrong with this profile, as a configuration error naming it.
+    pub(super) fn error(&self, message: String) -> ConfigError {
+        ConfigError::Profile {
+            path: self.describe(),
+            message,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Builtin => "(built-in reference profile)".to_owned(),
+            Self::File(path) => path.display().to_string(),
+        }
+    }
+
+    /// The file a relative path in a profile file names; `None` for the built-in
+    /// profile, whose files are embedded.
+    pub(super) fn beside(&self, relative: &str) -> Option<PathBuf> {
+        match self {
+            Self::Builtin => None,
+            Self::File(profile) => Some(profile.parent().unwrap_or(Path::new(".")).join(relative)),
+        }
+    }
+
+    /// The name and text of the file a relative path in the profile names.
+    pub(super) fn read(
+        &self,
+        relative: &str,
+        what: &'static str,
+    ) -> Result<(String, String), ConfigError> {
+        let Some(path) = self.beside(relative) else {
+            return REFERENCE_BODIES
+                .iter()
+                .find(|(name, _)| *name == relative)
+                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+                .ok_or_else(|| self.error(format!("{relative} is not an embedded fixture")));
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            what,
+            path: path.clone(),
+            source,
+        })?;
+        Ok((path.display().to_string(), text))
+    }
+}
