@@ -9,8 +9,39 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::api::TaskState;
 use crate::config::Answer;
 use crate::http::{Exchange, Received};
+
+/// The class of an answer's HTTP status. A transport failure is in no class.
+pub trait StatusClass {
+    /// The HTTP status, if there was an answer.
+    fn http_status(&self) -> Option<u16>;
+
+    /// A 2xx.
+    fn is_success(&self) -> bool {
+        self.http_status().is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// A 4xx.
+    fn is_client_error(&self) -> bool {
+        self.http_status().is_some_and(|s| (400..500).contains(&s))
+    }
+}
+
+// On the types of `http.rs` from here, so that the answer classes live with the
+// judgements that use them.
+impl StatusClass for Exchange {
+    fn http_status(&self) -> Option<u16> {
+        self.status()
+    }
+}
+
+impl StatusClass for Received {
+    fn http_status(&self) -> Option<u16> {
+        Some(self.status)
+    }
+}
 
 /// A check that did not hold.
 #[derive(Debug, Clone)]
@@ -97,7 +128,7 @@ pub fn succeeded_without_body(
             &[exchange],
         )?,
         None => check(
-            (200..300).contains(&r.status),
+            r.is_success(),
             || format!("a 2xx status (got {})", r.status),
             &[exchange],
         )?,
@@ -129,7 +160,7 @@ pub fn refused(
 ) -> Result<(), CheckFailure> {
     let r = response(exchange)?;
     check(
-        (400..500).contains(&r.status),
+        r.is_client_error(),
         || format!("{what}: a 4xx status (got {})", r.status),
         &[exchange],
     )?;
@@ -225,20 +256,27 @@ pub fn json_error(exchange: &Arc<Exchange>) -> Result<(), CheckFailure> {
 }
 
 /// Whether a task moved from `before` to `after` by the engine's own progress
-/// (never by a stop or a reset): 0 → 1 → 2 → 4 or 5, or no change.
-pub fn status_consistent(before: i64, after: i64) -> bool {
+/// (never by a stop or a reset): initializing → waiting → running → failed or
+/// succeeded, or no change.
+pub fn status_consistent(before: TaskState, after: TaskState) -> bool {
+    use TaskState::{Failed, Initializing, Running, Succeeded, Waiting};
     before == after
         || match before {
-            0 => matches!(after, 1 | 2 | 4 | 5),
-            1 => matches!(after, 2 | 4 | 5),
-            2 => matches!(after, 4 | 5),
+            Initializing => matches!(after, Waiting | Running | Failed | Succeeded),
+            Waiting => matches!(after, Running | Failed | Succeeded),
+            Running => matches!(after, Failed | Succeeded),
             _ => false,
         }
 }
 
-/// What differs between a task's snapshot and a later `GET` of it, if anything
-/// (the *intact* of the catalogue).
-pub fn intact_problem(snapshot: &Value, now: &Received) -> Option<String> {
+/// What differs between a task's snapshot (in state `was`) and a later `GET` of
+/// it (in state `is`), if anything: the *intact* of the catalogue.
+pub fn intact_problem(
+    snapshot: &Value,
+    was: Option<TaskState>,
+    now: &Received,
+    is: Option<TaskState>,
+) -> Option<String> {
     if now.status != 200 {
         return Some(format!("GET answered {} instead of 200", now.status));
     }
@@ -254,14 +292,12 @@ pub fn intact_problem(snapshot: &Value, now: &Received) -> Option<String> {
             ));
         }
     }
-    let before = snapshot.get("status").and_then(Value::as_i64);
-    let after = json.get("status").and_then(Value::as_i64);
-    match (before, after) {
+    match (was, is) {
         (Some(b), Some(a)) if status_consistent(b, a) => None,
         (b, a) => Some(format!(
             "status went from {} to {}",
-            show_opt(b),
-            show_opt(a)
+            show_state(b),
+            show_state(a)
         )),
     }
 }
@@ -270,8 +306,8 @@ fn show(value: Option<&Value>) -> String {
     value.map_or_else(|| "nothing".to_owned(), Value::to_string)
 }
 
-fn show_opt(value: Option<i64>) -> String {
-    value.map_or_else(|| "nothing".to_owned(), |v| v.to_string())
+fn show_state(state: Option<TaskState>) -> String {
+    state.map_or_else(|| "nothing".to_owned(), |s| s.to_string())
 }
 
 fn list(answers: &[Answer]) -> String {
@@ -283,11 +319,12 @@ fn list(answers: &[Answer]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::http::Method;
 
-    fn exchange(status: u16, headers: &[(&str, &str)], body: &str) -> Arc<Exchange> {
+    /// An exchange that got `status`, `headers` and `body`, for unit tests.
+    pub(crate) fn exchange(status: u16, headers: &[(&str, &str)], body: &str) -> Arc<Exchange> {
         Arc::new(Exchange {
             seq: 0,
             method: Method::Delete,
@@ -341,11 +378,14 @@ mod tests {
 
     #[test]
     fn statuses_only_move_forward_by_the_engine() {
-        assert!(status_consistent(2, 2));
-        assert!(status_consistent(2, 5));
-        assert!(status_consistent(0, 2));
-        assert!(!status_consistent(2, 3));
-        assert!(!status_consistent(5, 2));
+        use TaskState::*;
+        assert!(status_consistent(Running, Running));
+        assert!(status_consistent(Running, Succeeded));
+        assert!(status_consistent(Initializing, Running));
+        assert!(!status_consistent(Running, Stopped));
+        assert!(!status_consistent(Succeeded, Running));
+        assert!(status_consistent(Other(7), Other(7)));
+        assert!(!status_consistent(Other(7), Other(8)));
     }
 
     #[test]

@@ -34,7 +34,7 @@ use std::time::Instant;
 
 use crate::catalogue::Catalogue;
 use crate::config::{ConfigError, Overrides, RunConfig, Target};
-use crate::verdict::{ScenarioRecord, Verdict};
+use crate::verdict::Verdict;
 
 /// Why a run could not even start. Renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -99,12 +99,17 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         config.body_cap,
         redactor,
     )?;
-    let api = Arc::new(api::Api::new(client, config.projects.clone()));
+    // The profile names no dialect yet: every target speaks v1.
+    let api = Arc::new(api::Api::new(
+        client,
+        api::Dialect::V1,
+        config.projects.clone(),
+    ));
 
     // Scenarios of rules not selected with `--rule` are not part of the run at all.
     let planned: Vec<suite::Planned> = suite::plan(&features)
         .into_iter()
-        .filter(|s| config.only_rules.is_empty() || config.only_rules.contains(&s.rule()))
+        .filter(|s| config.only_rules.is_empty() || config.only_rules.iter().any(|r| r == s.rule()))
         .collect();
     let generated = malformed::generate(config.seed, config.generated_ids);
     say!(
@@ -124,17 +129,8 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     let mut others_total = 0;
     let mut selected = 0;
     for scenario in &planned {
-        match suite::skip_reason(&config, &scenario.rule(), &scenario.tags) {
-            Some(reason) => skipped.push(ScenarioRecord {
-                rule: scenario.rule(),
-                name: scenario.name.clone(),
-                spec: scenario.spec(),
-                verdict: Verdict::Skipped,
-                reason: Some(reason),
-                failure: None,
-                observed: Vec::new(),
-                duration_ms: 0,
-            }),
+        match suite::skip_reason(&config, scenario) {
+            Some(reason) => skipped.push(scenario.not_run(Verdict::Skipped, reason)),
             None => {
                 selected += 1;
                 if !scenario.whole_run() {
@@ -184,18 +180,9 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
             let done = records
                 .iter()
                 .chain(&skipped)
-                .any(|r| r.name == scenario.name && r.rule == scenario.rule());
+                .any(|r| r.key == scenario.key);
             if !done {
-                records.push(ScenarioRecord {
-                    rule: scenario.rule(),
-                    name: scenario.name.clone(),
-                    spec: scenario.spec(),
-                    verdict: Verdict::Error,
-                    reason: Some(reason.clone()),
-                    failure: None,
-                    observed: Vec::new(),
-                    duration_ms: 0,
-                });
+                records.push(scenario.not_run(Verdict::Error, reason.clone()));
             }
         }
     }
@@ -204,7 +191,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     records.sort_by_key(|r| {
         planned
             .iter()
-            .position(|p| p.name == r.name && p.rule() == r.rule)
+            .position(|p| p.key == r.key)
             .unwrap_or(usize::MAX)
     });
 
@@ -328,12 +315,12 @@ impl Interrupt {
 /// Checks that the target answers and accepts each project's credentials.
 async fn preflight(api: &api::Api) -> Result<(), String> {
     for (p, project) in api.projects().iter().enumerate() {
-        let count = api.count(p).await;
-        match count.status() {
+        let probe = api.probe(p).await;
+        match probe.status() {
             None => {
                 return Err(format!(
                     "the target is unreachable: {}",
-                    count.error.clone().unwrap_or_default()
+                    probe.error.clone().unwrap_or_default()
                 ));
             }
             Some(200) => {}

@@ -35,9 +35,19 @@ impl Verdict {
     }
 }
 
+/// Where a scenario is written: its feature file and line. Unique within a run,
+/// as each example of an outline has a line of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScenarioKey {
+    pub file: String,
+    pub line: usize,
+}
+
 /// One scenario, as it ended.
 #[derive(Debug, Clone)]
 pub struct ScenarioRecord {
+    /// The scenario's key in the plan (not reported).
+    pub key: ScenarioKey,
     pub rule: String,
     pub name: String,
     pub spec: Vec<String>,

@@ -5,27 +5,33 @@
 //! which also cleans up the scenario's tasks whatever its outcome. Only this
 //! module and its children know cucumber.
 
+mod given;
+mod poll;
 pub mod steps;
+mod then;
+pub mod vocabulary;
+mod when;
 pub mod world;
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cucumber::feature::Ext as _;
 use cucumber::gherkin::{self, GherkinEnv};
 use cucumber::{World as _, event};
 use futures::future::LocalBoxFuture;
-use serde_json::Value;
 
-use crate::api::{Api, Delete};
+use crate::api::{Api, Delete, TaskState};
 use crate::catalogue::Catalogue;
-use crate::check::Halt;
+use crate::check::{Halt, StatusClass as _};
 use crate::config::{CAPABILITIES, RunConfig};
 use crate::http::Method;
-use crate::verdict::{ScenarioRecord, Verdict};
+use crate::verdict::{ScenarioKey, ScenarioRecord, Verdict};
+use poll::{Interval, poll_until};
 use world::OmsWorld;
 
 /// The features this build embeds, by file name.
@@ -59,33 +65,86 @@ pub enum SuiteError {
     UnknownSteps(String),
 }
 
-/// A scenario of the suite, as the plan sees it.
+/// A scenario of the suite, as the plan sees it: what the tags and the `Rule:`
+/// say of it, read once by [`Planned::of`].
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// Where it is written: its identity within the run.
+    pub key: ScenarioKey,
     pub feature_tags: Vec<String>,
     /// The `@OMS-DEL-…` tags of its `Rule:` (exactly one when the suite is tidy).
     pub rule_tags: Vec<String>,
-    pub rule_name: String,
     pub name: String,
     pub tags: Vec<String>,
-    pub steps: Vec<String>,
+    rule: String,
+    spec: Vec<String>,
+    whole_run: bool,
 }
 
 impl Planned {
-    pub fn rule(&self) -> String {
-        self.rule_tags.first().cloned().unwrap_or_default()
+    pub fn of(
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+    ) -> Self {
+        let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
+        Self {
+            key: ScenarioKey {
+                file: feature
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                line: scenario.position.line,
+            },
+            feature_tags: feature.tags.clone(),
+            rule: rule_tags.first().cloned().unwrap_or_default(),
+            rule_tags,
+            name: scenario.name.clone(),
+            spec: scenario
+                .tags
+                .iter()
+                .filter_map(|t| t.strip_prefix("spec:"))
+                .map(str::to_owned)
+                .collect(),
+            whole_run: scenario.tags.iter().any(|t| t == "whole-run"),
+            tags: scenario.tags.clone(),
+        }
     }
 
-    pub fn spec(&self) -> Vec<String> {
-        self.tags
-            .iter()
-            .filter_map(|t| t.strip_prefix("spec:"))
-            .map(str::to_owned)
-            .collect()
+    /// The catalogue rule: the first tag of its `Rule:`.
+    pub fn rule(&self) -> &str {
+        &self.rule
     }
 
+    /// The spec sentences it cites (`@spec:…`).
+    pub fn spec(&self) -> &[String] {
+        &self.spec
+    }
+
+    /// Whether it judges the whole run (`@whole-run`).
     pub fn whole_run(&self) -> bool {
-        self.tags.iter().any(|t| t == "whole-run")
+        self.whole_run
+    }
+
+    /// Its record with `verdict`, before anything of a run is added to it.
+    pub fn record(&self, verdict: Verdict, reason: Option<String>) -> ScenarioRecord {
+        ScenarioRecord {
+            key: self.key.clone(),
+            rule: self.rule.clone(),
+            name: self.name.clone(),
+            spec: self.spec.clone(),
+            verdict,
+            reason,
+            failure: None,
+            observed: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
+    /// Its record when it did not run (skipped, or cut short by the run's end).
+    pub fn not_run(&self, verdict: Verdict, reason: String) -> ScenarioRecord {
+        self.record(verdict, Some(reason))
     }
 }
 
@@ -138,34 +197,12 @@ pub fn load_features(dir: Option<&Path>) -> Result<Vec<gherkin::Feature>, SuiteE
 pub fn plan(features: &[gherkin::Feature]) -> Vec<Planned> {
     let mut planned = Vec::new();
     for feature in features {
-        let background: Vec<String> = feature
-            .background
-            .iter()
-            .flat_map(|b| b.steps.iter().map(|s| s.value.clone()))
-            .collect();
-        let mut add = |rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
-            let mut steps = background.clone();
-            steps.extend(rule.into_iter().flat_map(|r| {
-                r.background
-                    .iter()
-                    .flat_map(|b| b.steps.iter().map(|s| s.value.clone()))
-            }));
-            steps.extend(scenario.steps.iter().map(|s| s.value.clone()));
-            planned.push(Planned {
-                feature_tags: feature.tags.clone(),
-                rule_tags: rule.map(|r| r.tags.clone()).unwrap_or_default(),
-                rule_name: rule.map(|r| r.name.clone()).unwrap_or_default(),
-                name: scenario.name.clone(),
-                tags: scenario.tags.clone(),
-                steps,
-            });
-        };
         for scenario in &feature.scenarios {
-            add(None, scenario);
+            planned.push(Planned::of(feature, None, scenario));
         }
         for rule in &feature.rules {
             for scenario in &rule.scenarios {
-                add(Some(rule), scenario);
+                planned.push(Planned::of(feature, Some(rule), scenario));
             }
         }
     }
@@ -203,7 +240,8 @@ pub fn unmatched_steps(features: &[gherkin::Feature]) -> Vec<String> {
 }
 
 /// Why a scenario is not run, if it is not: the reason is the profile's.
-pub fn skip_reason(config: &RunConfig, rule: &str, tags: &[String]) -> Option<String> {
+pub fn skip_reason(config: &RunConfig, scenario: &Planned) -> Option<String> {
+    let rule = scenario.rule();
     if !config.only_rules.is_empty() && !config.only_rules.iter().any(|r| r == rule) {
         return Some("not selected (--rule)".to_owned());
     }
@@ -211,7 +249,8 @@ pub fn skip_reason(config: &RunConfig, rule: &str, tags: &[String]) -> Option<St
         return Some(format!("disabled in the profile: {reason}"));
     }
     for capability in CAPABILITIES {
-        if tags
+        if scenario
+            .tags
             .iter()
             .any(|t| t.strip_prefix("needs:") == Some(capability))
             && let Some(reason) = config.disabled_capabilities.get(capability)
@@ -351,15 +390,10 @@ impl RunContext {
     /// progress line.
     async fn finish(
         &self,
-        rule: Option<&gherkin::Rule>,
-        scenario: &gherkin::Scenario,
+        planned: &Planned,
         finished: &event::ScenarioFinished,
         world: Option<&mut OmsWorld>,
     ) {
-        let rule_id = rule
-            .and_then(|r| r.tags.first().cloned())
-            .unwrap_or_default();
-        let whole_run = scenario.tags.iter().any(|t| t == "whole-run");
         let mut duration_ms = 0;
         let (verdict, reason, failure, observed) = match world {
             None => (
@@ -416,30 +450,19 @@ impl RunContext {
                 (verdict, reason, failure, observed)
             }
         };
-        let spec = scenario
-            .tags
-            .iter()
-            .filter_map(|t| t.strip_prefix("spec:"))
-            .map(str::to_owned)
-            .collect();
         print_progress(
             verdict,
-            &rule_id,
-            &scenario.name,
+            planned.rule(),
+            &planned.name,
             reason.as_deref(),
             failure.as_ref(),
         );
-        self.push_record(ScenarioRecord {
-            rule: rule_id,
-            name: scenario.name.clone(),
-            spec,
-            verdict,
-            reason,
-            failure,
-            observed,
-            duration_ms,
-        });
-        if !whole_run {
+        let mut record = planned.record(verdict, reason);
+        record.failure = failure;
+        record.observed = observed;
+        record.duration_ms = duration_ms;
+        self.push_record(record);
+        if !planned.whole_run() {
             self.others_finished.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -469,64 +492,59 @@ fn print_progress(
 /// (a 2xx to the delete is not taken on trust: a faulty target may say so and
 /// keep the task). Retries back off from 20 ms to 500 ms, so a target that
 /// keeps refusing is asked a few times a second, not fifty.
-async fn clean(api: &Api, p: usize, id: i64, within: std::time::Duration) -> Result<(), String> {
+async fn clean(api: &Api, p: usize, id: i64, within: Duration) -> Result<(), String> {
     let deadline = Instant::now() + within;
-    let mut pause = std::time::Duration::from_millis(20);
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        let get = api.get(p, id).await;
-        match &get.response {
-            None => {
-                last = get.error.clone().unwrap_or_default();
-                if api.target_gone() {
-                    break;
-                }
-            }
-            Some(response) if (400..500).contains(&response.status) => return Ok(()),
-            Some(response) => {
-                let status = response
-                    .json
-                    .as_ref()
-                    .and_then(|j| j.get("status"))
-                    .and_then(Value::as_i64);
-                if status == Some(2) {
-                    let stop = api.stop(p, id).await;
-                    last = format!("stop answered {}", stop.observed());
-                } else {
-                    let delete = api.delete(p, &id.to_string(), Delete::default()).await;
-                    last = format!("delete answered {}", delete.observed());
-                    if delete.status().is_some_and(|s| (200..300).contains(&s)) {
-                        // Confirmed at once, even when the deadline has just passed.
-                        let confirm = api.get(p, id).await;
-                        if confirm.status().is_some_and(|s| (400..500).contains(&s)) {
-                            return Ok(());
-                        }
-                        last = format!(
-                            "delete answered {} but GET still answers {}",
-                            delete.observed(),
-                            confirm.observed()
-                        );
-                    }
-                }
-            }
-        }
-        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
-        pause = (pause * 2).min(std::time::Duration::from_millis(500));
+    let backoff = Interval::doubling(Duration::from_millis(20), Duration::from_millis(500));
+    let outcome = poll_until(deadline, backoff, async || clean_once(api, p, id).await).await;
+    match outcome {
+        ControlFlow::Break(cleaned) => cleaned,
+        ControlFlow::Continue(last) => Err(format!("task {id} could not be cleaned up: {last}")),
     }
-    Err(format!("task {id} could not be cleaned up: {last}"))
+}
+
+/// One attempt of [`clean`]: done (or given up, when the target is gone), or
+/// what the target last answered.
+async fn clean_once(api: &Api, p: usize, id: i64) -> ControlFlow<Result<(), String>, String> {
+    let get = api.get(p, id).await;
+    if get.response.is_none() {
+        let last = get.error.clone().unwrap_or_default();
+        if api.target_gone() {
+            return ControlFlow::Break(Err(format!("task {id} could not be cleaned up: {last}")));
+        }
+        return ControlFlow::Continue(last);
+    }
+    if get.is_client_error() {
+        return ControlFlow::Break(Ok(()));
+    }
+    if api.status(&get) == Some(TaskState::Running) {
+        let stop = api.stop(p, id).await;
+        return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
+    }
+    let delete = api.delete(p, &id.to_string(), Delete::default()).await;
+    if !delete.is_success() {
+        return ControlFlow::Continue(format!("delete answered {}", delete.observed()));
+    }
+    // Confirmed at once, even when the deadline has just passed.
+    let confirm = api.get(p, id).await;
+    if confirm.is_client_error() {
+        return ControlFlow::Break(Ok(()));
+    }
+    ControlFlow::Continue(format!(
+        "delete answered {} but GET still answers {}",
+        delete.observed(),
+        confirm.observed()
+    ))
 }
 
 /// Runs the selected scenarios of `features`; the records land in `ctx`. The
 /// Cucumber JSON report goes to `json`.
 pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: std::fs::File) {
     let config = Arc::clone(&ctx.config);
-    let filter =
-        move |_: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
-            let rule_id = rule
-                .and_then(|r| r.tags.first().cloned())
-                .unwrap_or_default();
-            skip_reason(&config, &rule_id, &scenario.tags).is_none()
-        };
+    let filter = move |feature: &gherkin::Feature,
+                       rule: Option<&gherkin::Rule>,
+                       scenario: &gherkin::Scenario| {
+        skip_reason(&config, &Planned::of(feature, rule, scenario)).is_none()
+    };
     let cucumber = OmsWorld::cucumber::<&str>()
         .with_parser(Preparsed)
         .with_writer(cucumber::writer::Json::new(json))
@@ -539,7 +557,7 @@ pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: st
 }
 
 fn after_hook<'a>(
-    _feature: &'a gherkin::Feature,
+    feature: &'a gherkin::Feature,
     rule: Option<&'a gherkin::Rule>,
     scenario: &'a gherkin::Scenario,
     finished: &'a event::ScenarioFinished,
@@ -547,7 +565,8 @@ fn after_hook<'a>(
 ) -> LocalBoxFuture<'a, ()> {
     Box::pin(async move {
         let ctx = CONTEXT.with(Arc::clone);
-        ctx.finish(rule, scenario, finished, world).await;
+        ctx.finish(&Planned::of(feature, rule, scenario), finished, world)
+            .await;
     })
 }
 

@@ -5,40 +5,26 @@
 use cucumber::{given, then, when};
 
 use crate::check::Halt;
-use crate::suite::world::{Credentials, Extra, Kind, OmsWorld, RaceOrder, Refusal};
+use crate::suite::vocabulary::{Credentials, Extra, Kind, Position, RaceOrder, Refusal, Which};
+use crate::suite::world::OmsWorld;
 
 type Step = Result<(), Halt>;
 
-fn kind(word: &str) -> Kind {
-    match word {
-        "running" => Kind::Running,
-        "stopped" => Kind::Stopped,
-        "failed" => Kind::Failed,
-        _ => Kind::Succeeded,
-    }
-}
-
-fn project(word: &str) -> usize {
-    usize::from(word == "second")
-}
-
 // ----- tasks -----------------------------------------------------------------
 
-#[given(regex = r"^an? (running|stopped|failed|succeeded) task$")]
-async fn a_task(w: &mut OmsWorld, state: String) -> Step {
-    w.given_task(kind(&state), None).await
+#[given(expr = "a(n) {kind} task")]
+async fn a_task(w: &mut OmsWorld, kind: Kind) -> Step {
+    w.given_task(kind).await
 }
 
-#[given(regex = r"^an? (running|stopped|failed|succeeded) task in the (first|second) project$")]
-async fn a_task_in(w: &mut OmsWorld, state: String, which: String) -> Step {
-    w.given_task(kind(&state), Some(project(&which))).await
+#[given(expr = "a(n) {kind} task in the {project} project")]
+async fn a_task_in(w: &mut OmsWorld, kind: Kind, project: Which) -> Step {
+    w.given_task_in(kind, project.index()).await
 }
 
-#[given(
-    regex = r"^three tasks created one after another, each (running|stopped|failed|succeeded)$"
-)]
-async fn three_tasks(w: &mut OmsWorld, state: String) -> Step {
-    w.given_consecutive(kind(&state)).await
+#[given(expr = "three tasks created one after another, each {kind}")]
+async fn three_tasks(w: &mut OmsWorld, kind: Kind) -> Step {
+    w.given_consecutive(kind).await
 }
 
 #[given("a well-formed task id that no task has")]
@@ -70,83 +56,50 @@ async fn already_deleted(w: &mut OmsWorld) -> Step {
 
 #[when("the task is deleted")]
 async fn delete(w: &mut OmsWorld) -> Step {
-    w.delete(None, None).await
+    w.delete().await
 }
 
-#[when(regex = r"^the (middle|first) task is deleted$")]
-async fn delete_nth(w: &mut OmsWorld, which: String) -> Step {
-    w.choose_subject(if which == "middle" { 1 } else { 0 })?;
-    w.delete(None, None).await
-}
-
-#[when(
-    regex = r"^the task is deleted through the (first|second) project's path with the (first|second) project's credentials$"
-)]
-async fn delete_through(w: &mut OmsWorld, path: String, credentials: String) -> Step {
-    w.delete(
-        Some(project(&path)),
-        Some(Credentials::Project(project(&credentials))),
-    )
-    .await
-}
-
-#[when(regex = r"^the task is deleted with (no credentials|a bad token|a bad AK/SK signature)$")]
-async fn delete_without_credentials(w: &mut OmsWorld, credentials: String) -> Step {
-    let credentials = match credentials.as_str() {
-        "no credentials" => Credentials::None,
-        "a bad token" => Credentials::BadToken,
-        _ => Credentials::BadSignature,
-    };
-    w.delete(None, Some(credentials)).await
+#[when(expr = "the {position} task is deleted")]
+async fn delete_nth(w: &mut OmsWorld, position: Position) -> Step {
+    w.choose_subject(position.index())?;
+    w.delete().await
 }
 
 #[when(
-    regex = r"^the task is deleted with (a tampered signature|a signature made with a wrong secret key)$"
+    expr = "the task is deleted through the {project} project's path with the {project} project's credentials"
 )]
-async fn delete_badly_signed(w: &mut OmsWorld, flaw: String) -> Step {
-    let credentials = if flaw == "a tampered signature" {
-        Credentials::TamperedSignature
-    } else {
-        Credentials::WrongSecret
-    };
-    w.delete(None, Some(credentials)).await
+async fn delete_through(w: &mut OmsWorld, path: Which, credentials: Which) -> Step {
+    w.delete_through(path.index(), credentials.index()).await
 }
 
-#[when(regex = r"^the task is deleted with a signature dated (\d+) minutes (ago|ahead)$")]
-async fn delete_skewed(w: &mut OmsWorld, minutes: i64, way: String) -> Step {
-    let seconds = minutes.saturating_mul(60);
-    let offset = if way == "ago" { -seconds } else { seconds };
-    w.delete(None, Some(Credentials::SkewedDate(offset))).await
+#[when(expr = "the task is deleted with {credentials}")]
+async fn delete_as(w: &mut OmsWorld, credentials: Credentials) -> Step {
+    w.delete_as(credentials.0).await
 }
 
-#[when(regex = r"^the task is deleted with an unexpected (JSON body|query string)$")]
-async fn delete_with_extra(w: &mut OmsWorld, extra: String) -> Step {
-    w.delete_with(if extra == "JSON body" {
-        Extra::Body
-    } else {
-        Extra::Query
-    })
-    .await
+#[when(expr = "the task is deleted with an unexpected {extra}")]
+async fn delete_with_extra(w: &mut OmsWorld, extra: Extra) -> Step {
+    w.delete_with(extra).await
 }
 
-#[when(regex = r"^the task is deleted by (\d+) simultaneous requests$")]
+#[when(expr = "the task is deleted by {int} simultaneous requests")]
 async fn delete_simultaneously(w: &mut OmsWorld, k: usize) -> Step {
     w.delete_simultaneously(k).await
 }
 
-#[when(regex = r"^the task is deleted and stopped (delete first|stop first)$")]
-async fn race(w: &mut OmsWorld, order: String) -> Step {
-    w.race(if order == "delete first" {
-        RaceOrder::DeleteFirst
-    } else {
-        RaceOrder::StopFirst
-    })
-    .await
+#[when(expr = "the task is deleted and stopped {order}")]
+async fn race(w: &mut OmsWorld, order: RaceOrder) -> Step {
+    w.race(order).await
 }
 
-#[when(regex = r"^the (catalogue's|generated) malformed task ids are deleted$")]
-async fn delete_malformed(w: &mut OmsWorld, which: String) -> Step {
-    w.delete_malformed(which == "generated").await
+#[when("the catalogue's malformed task ids are deleted")]
+async fn delete_catalogue_malformed(w: &mut OmsWorld) -> Step {
+    w.delete_catalogue_malformed().await
+}
+
+#[when("the generated malformed task ids are deleted")]
+async fn delete_generated_malformed(w: &mut OmsWorld) -> Step {
+    w.delete_generated_malformed().await
 }
 
 #[when("the task is stopped")]
@@ -166,17 +119,9 @@ async fn refused(w: &mut OmsWorld) -> Step {
     w.delete_refused(Refusal::Any)
 }
 
-#[then(
-    regex = r"^the delete is refused (as a running task|as a missing task|as unauthenticated|as signed at the wrong time|across projects)$"
-)]
-async fn refused_as(w: &mut OmsWorld, how: String) -> Step {
-    w.delete_refused(match how.as_str() {
-        "as a running task" => Refusal::Running,
-        "as a missing task" => Refusal::Missing,
-        "as unauthenticated" => Refusal::Unauthenticated,
-        "as signed at the wrong time" => Refusal::SkewedDate,
-        _ => Refusal::CrossProject,
-    })
+#[then(expr = "the delete is refused {refusal}")]
+async fn refused_as(w: &mut OmsWorld, refusal: Refusal) -> Step {
+    w.delete_refused(refusal)
 }
 
 #[then("every delete is refused as a malformed task id")]

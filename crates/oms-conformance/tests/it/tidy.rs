@@ -34,18 +34,18 @@ fn every_rule_has_a_scenario_and_every_scenario_a_known_rule() {
             scenario.name
         );
         let rule = catalogue
-            .rule(&scenario.rule())
+            .rule(scenario.rule())
             .unwrap_or_else(|| panic!("{} names unknown rule {}", scenario.name, scenario.rule()));
         let spec = scenario.spec();
         assert!(!spec.is_empty(), "{} cites no spec sentence", scenario.name);
         for id in spec {
             assert!(
-                catalogue.sentence(&id).is_some(),
+                catalogue.sentence(id).is_some(),
                 "{} cites unknown sentence {id}",
                 scenario.name
             );
             assert!(
-                rule.basis.contains(&id),
+                rule.basis.contains(id),
                 "{} cites {id}, outside the basis of {}",
                 scenario.name,
                 rule.id

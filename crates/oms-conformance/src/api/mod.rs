@@ -1,0 +1,403 @@
+//! The OMS task API as the harness uses it, in a [`Dialect`]: the operations
+//! (create, query, list, census, stop, start, delete), each returning the logged
+//! exchange, and the decoding of what the target answered into neutral terms
+//! ([`TaskState`], the ids of a list page, a [`Census`]). Everything the World,
+//! the checks and the cleanup know of a dialect goes through here; the paths,
+//! bodies and JSON shapes of each dialect live in its own module (`v1.rs`).
+//! Judgements still read the raw JSON and headers of the exchanges.
+//!
+//! Every DELETE exchange of the run is kept here, for the whole-run rules
+//! (OMS-DEL-016, OMS-DEL-017); other exchanges are only counted, so that memory
+//! stays bounded however long a target makes the run poll.
+//!
+//! Each project has a gate: requests that create or remove tasks hold it shared,
+//! and a census of a project holds it exclusively, so that the run's own
+//! concurrent scenarios cannot change the count while it is read.
+
+mod auth;
+mod v1;
+
+pub use auth::BadCredentials;
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::sync::RwLock;
+
+use crate::config::Project;
+use crate::http::{Auth, Client, Exchange, Method, Outgoing};
+use crate::secret::Secret;
+
+/// Consecutive transport failures after which the target counts as gone.
+const GIVE_UP_AFTER: usize = 8;
+
+/// The version of the OMS task API a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The v1 API of `shared/spec/oms-v1-api.md` (`v1.rs`).
+    V1,
+}
+
+/// A task's state, whatever number a dialect gives it.
+///
+/// v2 adds a retrying and a pausing state (issue 10 adds their variants with
+/// the v2 dialect); v1 has neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    /// Created, not yet schedulable (v1 only: v2 has no such state).
+    Initializing,
+    /// Waiting to be scheduled (the parallel-task quota is full).
+    Waiting,
+    Running,
+    Stopped,
+    Failed,
+    Succeeded,
+    /// A status value the dialect does not define, as the target sent it.
+    Other(i64),
+}
+
+impl TaskState {
+    /// Whether the engine moves a task in this state no further by itself.
+    pub fn rests(self) -> bool {
+        matches!(self, Self::Stopped | Self::Failed | Self::Succeeded)
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Initializing => f.write_str("initializing"),
+            Self::Waiting => f.write_str("waiting"),
+            Self::Running => f.write_str("running"),
+            Self::Stopped => f.write_str("stopped"),
+            Self::Failed => f.write_str("failed"),
+            Self::Succeeded => f.write_str("succeeded"),
+            Self::Other(value) => write!(f, "{value} (undefined)"),
+        }
+    }
+}
+
+/// One page of a project's list, and the task ids on it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub exchange: Arc<Exchange>,
+    pub ids: Vec<i64>,
+}
+
+/// Every page of a project's list, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub pages: Vec<Page>,
+}
+
+impl Listing {
+    /// How many tasks the pages list.
+    pub fn len(&self) -> usize {
+        self.pages.iter().map(|p| p.ids.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, id: i64) -> bool {
+        self.page_with(id).is_some()
+    }
+
+    /// The first page that lists `id`.
+    pub fn page_with(&self, id: i64) -> Option<&Arc<Exchange>> {
+        self.pages
+            .iter()
+            .find(|p| p.ids.contains(&id))
+            .map(|p| &p.exchange)
+    }
+
+    pub fn exchanges(&self) -> Vec<&Arc<Exchange>> {
+        self.pages.iter().map(|p| &p.exchange).collect()
+    }
+}
+
+/// A project's task count and its list, read while the run changed nothing in
+/// the project and the count did not change.
+#[derive(Debug, Clone)]
+pub struct Census {
+    pub count: i64,
+    /// The answer that gave the count, when it is not a page of the list.
+    pub count_answer: Option<Arc<Exchange>>,
+    pub listing: Listing,
+}
+
+impl Census {
+    /// The answers behind the census: the count's, then the pages.
+    pub fn evidence(&self) -> Vec<&Arc<Exchange>> {
+        self.count_answer
+            .iter()
+            .chain(self.listing.pages.iter().map(|p| &p.exchange))
+            .collect()
+    }
+}
+
+/// Why a list or a census could not be read.
+#[derive(Debug, Clone)]
+pub enum Unread {
+    /// A request got no answer: the exchange says why.
+    Transport(Arc<Exchange>),
+    /// The answers did not say what was asked (a precondition of the judgement
+    /// not met), with what was wrong.
+    Inconclusive(String),
+}
+
+/// The keys a start needs: those of the source and the target bucket.
+#[derive(Debug, Clone)]
+pub struct StartKeys {
+    pub source_ak: Secret,
+    pub source_sk: Secret,
+    pub target_ak: Secret,
+    pub target_sk: Secret,
+}
+
+/// A request of a dialect, before it gets its credentials.
+#[derive(Debug, Clone, PartialEq)]
+struct Call {
+    method: Method,
+    /// Path and query below the base URL.
+    target: String,
+    body: Option<Value>,
+}
+
+#[derive(Debug)]
+pub struct Api {
+    http: Client,
+    dialect: Dialect,
+    projects: Vec<Project>,
+    gates: Vec<RwLock<()>>,
+    deletes: Mutex<Vec<Arc<Exchange>>>,
+    sent: AtomicUsize,
+    failures_in_a_row: AtomicUsize,
+    target_gone: AtomicBool,
+}
+
+impl Api {
+    pub fn new(http: Client, dialect: Dialect, projects: Vec<Project>) -> Self {
+        let gates = projects.iter().map(|_| RwLock::new(())).collect();
+        Self {
+            http,
+            dialect,
+            projects,
+            gates,
+            deletes: Mutex::new(Vec::new()),
+            sent: AtomicUsize::new(0),
+            failures_in_a_row: AtomicUsize::new(0),
+            target_gone: AtomicBool::new(false),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.http.base_url()
+    }
+
+    pub fn projects(&self) -> &[Project] {
+        &self.projects
+    }
+
+    /// Whether the target stopped answering (many transport failures in a row).
+    pub fn target_gone(&self) -> bool {
+        self.target_gone.load(Ordering::Relaxed)
+    }
+
+    /// Every DELETE exchange so far, in the order they completed.
+    pub fn deletes(&self) -> Vec<Arc<Exchange>> {
+        self.deletes
+            .lock()
+            .map(|log| log.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many requests the run sent.
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    pub async fn send(&self, out: Outgoing) -> Arc<Exchange> {
+        let exchange = Arc::new(self.http.send(&out).await);
+        if exchange.response.is_some() {
+            self.failures_in_a_row.store(0, Ordering::Relaxed);
+        } else if self.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= GIVE_UP_AFTER {
+            self.target_gone.store(true, Ordering::Relaxed);
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        if exchange.method == Method::Delete
+            && let Ok(mut log) = self.deletes.lock()
+        {
+            log.push(Arc::clone(&exchange));
+        }
+        exchange
+    }
+
+    /// Sends `call` with `auth`.
+    async fn send_as(&self, call: Call, auth: Auth, raw: bool) -> Arc<Exchange> {
+        self.send(Outgoing {
+            method: call.method,
+            target: call.target,
+            auth,
+            body: call.body.map(|b| b.to_string().into_bytes()),
+            raw,
+        })
+        .await
+    }
+
+    /// Sends `call` with project `p`'s credentials.
+    async fn send_for(&self, p: usize, call: Call) -> Arc<Exchange> {
+        self.send_as(call, self.auth(p), false).await
+    }
+
+    fn pid(&self, p: usize) -> &str {
+        &self.projects[p].id
+    }
+
+    /// Creates a task; holds the project's gate shared.
+    pub async fn create(&self, p: usize, body: &Value) -> Arc<Exchange> {
+        let _gate = self.gates[p].read().await;
+        self.create_ungated(p, body).await
+    }
+
+    /// Creates a task without the gate, for a caller that already holds it.
+    pub async fn create_ungated(&self, p: usize, body: &Value) -> Arc<Exchange> {
+        let call = match self.dialect {
+            Dialect::V1 => v1::create(self.pid(p), body),
+        };
+        self.send_for(p, call).await
+    }
+
+    pub async fn get(&self, p: usize, id: i64) -> Arc<Exchange> {
+        let call = match self.dialect {
+            Dialect::V1 => v1::get(self.pid(p), id),
+        };
+        self.send_for(p, call).await
+    }
+
+    /// The cheapest read of a project that needs its credentials, to see that
+    /// the target answers and accepts them.
+    pub async fn probe(&self, p: usize) -> Arc<Exchange> {
+        let call = match self.dialect {
+            Dialect::V1 => v1::count(self.pid(p)),
+        };
+        self.send_for(p, call).await
+    }
+
+    /// Every page of project `p`'s list.
+    pub async fn list(&self, p: usize) -> Result<Listing, Unread> {
+        match self.dialect {
+            Dialect::V1 => v1::list(self, p).await,
+        }
+    }
+
+    /// Project `p`'s count and list, read under its exclusive gate.
+    pub async fn census(&self, p: usize) -> Result<Census, Unread> {
+        match self.dialect {
+            Dialect::V1 => v1::census(self, p).await,
+        }
+    }
+
+    /// Stops a running task; holds the project's gate shared.
+    pub async fn stop(&self, p: usize, id: i64) -> Arc<Exchange> {
+        let _gate = self.gates[p].read().await;
+        let call = match self.dialect {
+            Dialect::V1 => v1::stop(self.pid(p), id),
+        };
+        self.send_for(p, call).await
+    }
+
+    /// Starts a stopped or failed task again with the buckets' `keys`; holds the
+    /// project's gate shared.
+    pub async fn start(&self, p: usize, id: i64, keys: &StartKeys) -> Arc<Exchange> {
+        let _gate = self.gates[p].read().await;
+        let call = match self.dialect {
+            Dialect::V1 => v1::start(self.pid(p), id, keys),
+        };
+        self.send_for(p, call).await
+    }
+
+    /// `DELETE` of `segment` (sent as is) through project `path_project`'s path,
+    /// with `auth`, an optional body and query.
+    pub async fn delete(
+        &self,
+        path_project: usize,
+        segment: &str,
+        delete: Delete,
+    ) -> Arc<Exchange> {
+        let _gate = self.gates[path_project].read().await;
+        let auth = delete.auth.unwrap_or_else(|| self.auth(path_project));
+        let mut call = match self.dialect {
+            Dialect::V1 => v1::delete(self.pid(path_project), segment),
+        };
+        call.target.push_str(&delete.query);
+        call.body = delete.body;
+        self.send_as(call, auth, delete.raw).await
+    }
+
+    /// Holds project `p`'s gate exclusively: no task of the run is created or
+    /// removed there until the guard drops.
+    pub async fn exclusive(&self, p: usize) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.gates[p].write().await
+    }
+
+    /// The state in a task object (the body of a `GET`, an item of a list).
+    pub fn state(&self, task: &Value) -> Option<TaskState> {
+        match self.dialect {
+            Dialect::V1 => v1::state(task),
+        }
+    }
+
+    /// The state of the task a `GET` answered, whatever the HTTP status.
+    pub fn status(&self, exchange: &Exchange) -> Option<TaskState> {
+        self.state(exchange.response.as_ref()?.json.as_ref()?)
+    }
+
+    /// The task ids of a list page; `None` unless it is a page of tasks.
+    pub fn page(&self, exchange: &Exchange) -> Option<Vec<i64>> {
+        match self.dialect {
+            Dialect::V1 => v1::page(exchange),
+        }
+    }
+
+    /// The fields of a task object that grow while it transfers.
+    pub fn progress_fields(&self) -> &'static [&'static str] {
+        match self.dialect {
+            Dialect::V1 => &v1::PROGRESS,
+        }
+    }
+
+    /// The values of [`Self::progress_fields`] a `GET` answered (0 when absent).
+    pub fn progress(&self, exchange: &Exchange) -> Vec<f64> {
+        let json = exchange.response.as_ref().and_then(|r| r.json.as_ref());
+        self.progress_fields()
+            .iter()
+            .map(|f| json.and_then(|j| j.get(*f)?.as_f64()).unwrap_or(0.0))
+            .collect()
+    }
+}
+
+/// `exchange` if it got an answer.
+fn answered(exchange: Arc<Exchange>) -> Result<Arc<Exchange>, Unread> {
+    if exchange.response.is_some() {
+        Ok(exchange)
+    } else {
+        Err(Unread::Transport(exchange))
+    }
+}
+
+/// Options of a `DELETE`; the default is a plain delete with the path project's
+/// credentials.
+#[derive(Debug, Default)]
+pub struct Delete {
+    /// Other credentials than the path project's.
+    pub auth: Option<Auth>,
+    pub body: Option<Value>,
+    /// Appended to the path as is, `?` included.
+    pub query: String,
+    /// Send the request target unnormalized.
+    pub raw: bool,
+}

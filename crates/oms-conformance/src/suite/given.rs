@@ -1,0 +1,319 @@
+//! The preconditions ("Given"): tasks created through the public API and
+//! polled until they reach their state, an id no task has, a full quota, a task
+//! deleted before the action, and the wait of the whole-run scenarios. A state
+//! not reached in time makes the scenario inconclusive.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::api::{Delete, TaskState};
+use crate::check::{self, Halt, StatusClass as _};
+use crate::http::Exchange;
+use crate::suite::poll::poll_until;
+use crate::suite::vocabulary::Kind;
+use crate::suite::world::{OmsWorld, POLL, Subject};
+
+/// The state a task created for `kind` reaches by itself (a stopped task is
+/// stopped once it runs).
+fn reached_by_itself(kind: Kind) -> TaskState {
+    match kind {
+        Kind::Running | Kind::Stopped => TaskState::Running,
+        Kind::Failed => TaskState::Failed,
+        Kind::Succeeded => TaskState::Succeeded,
+    }
+}
+
+/// `want` for a message: "running", or "waiting or running".
+fn either(want: &[TaskState]) -> String {
+    want.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+impl OmsWorld {
+    /// Creates a task of `kind` in the home project and waits until it is there;
+    /// the first task created becomes "the task".
+    pub async fn given_task(&mut self, kind: Kind) -> Result<(), Halt> {
+        self.given_task_of(self.home, kind).await
+    }
+
+    /// [`Self::given_task`] in the project of label index `project`.
+    pub async fn given_task_in(&mut self, kind: Kind, project: usize) -> Result<(), Halt> {
+        self.given_task_of(self.project(project), kind).await
+    }
+
+    async fn given_task_of(&mut self, p: usize, kind: Kind) -> Result<(), Halt> {
+        let id = self.create(p, kind).await?;
+        let snapshot = self.reach(p, id, kind).await?;
+        let index = self.adopt(p, id, snapshot);
+        if self.subject.is_none() {
+            self.make_subject(index);
+        }
+        Ok(())
+    }
+
+    /// Waits until a task created for `kind` is in that state, stopping it first
+    /// for [`Kind::Stopped`]; returns its body.
+    async fn reach(&mut self, p: usize, id: i64, kind: Kind) -> Result<Value, Halt> {
+        let snapshot = self.wait_state(p, id, &[reached_by_itself(kind)]).await?;
+        if kind != Kind::Stopped {
+            return Ok(snapshot);
+        }
+        let stop = self.ctx.api.stop(p, id).await;
+        let stop = self.keep(stop)?;
+        if !stop.is_success() {
+            return Err(
+                self.inconclusive(format!("stopping task {id} answered {}", stop.observed()))
+            );
+        }
+        self.wait_state(p, id, &[TaskState::Stopped]).await
+    }
+
+    fn body(&self, kind: Kind) -> Option<Value> {
+        let bodies = &self.ctx.config.bodies;
+        match kind {
+            Kind::Running | Kind::Stopped => Some(bodies.running.clone()),
+            Kind::Succeeded => Some(bodies.succeeding.clone()),
+            Kind::Failed => bodies.failing.clone(),
+        }
+    }
+
+    fn body_or_halt(&mut self, kind: Kind) -> Result<Value, Halt> {
+        match self.body(kind) {
+            Some(body) => Ok(body),
+            None => Err(self.halt(Halt::Error(
+                "the profile names no create body for a failing task".to_owned(),
+            ))),
+        }
+    }
+
+    /// Creates a task and enters it in the ledger; returns its id.
+    async fn create(&mut self, p: usize, kind: Kind) -> Result<i64, Halt> {
+        let body = self.body_or_halt(kind)?;
+        let exchange = self.ctx.api.create(p, &body).await;
+        let exchange = self.keep(exchange)?;
+        self.created(p, &exchange)
+    }
+
+    fn created(&mut self, p: usize, exchange: &Arc<Exchange>) -> Result<i64, Halt> {
+        let id = exchange
+            .response
+            .as_ref()
+            .filter(|r| r.is_success())
+            .and_then(|r| r.json.as_ref()?.get("id")?.as_i64());
+        match id {
+            Some(id) => {
+                self.ctx.enter_in_ledger(p, id);
+                self.created.push((p, id));
+                Ok(id)
+            }
+            None => Err(self.inconclusive(format!(
+                "creating a task answered {} without an integer `id`\n{}",
+                exchange.observed(),
+                exchange.render()
+            ))),
+        }
+    }
+
+    /// Polls `GET` until the task is in one of the states `want`; returns its body.
+    async fn wait_state(&mut self, p: usize, id: i64, want: &[TaskState]) -> Result<Value, Halt> {
+        let deadline = Instant::now() + self.ctx.config.deadlines.state;
+        let outcome = poll_until(deadline, POLL, async || self.look_at(p, id, want).await).await;
+        match outcome {
+            ControlFlow::Break(reached) => reached,
+            ControlFlow::Continue(last) => Err(self.inconclusive(format!(
+                "task {id} did not reach status {} within {} ms (last status {last})",
+                either(want),
+                self.ctx.config.deadlines.state.as_millis(),
+            ))),
+        }
+    }
+
+    /// One look of [`Self::wait_state`]: done with the body, or halted, or the
+    /// state it is in still.
+    async fn look_at(
+        &mut self,
+        p: usize,
+        id: i64,
+        want: &[TaskState],
+    ) -> ControlFlow<Result<Value, Halt>, TaskState> {
+        let exchange = match self.fetch(p, id).await {
+            Ok(exchange) => exchange,
+            Err(halt) => return ControlFlow::Break(Err(halt)),
+        };
+        let json = exchange.response.as_ref().and_then(|r| r.json.clone());
+        match self.state_of(&exchange) {
+            Some(s) if want.contains(&s) => ControlFlow::Break(Ok(json.unwrap_or_default())),
+            Some(s) if s.rests() && !want.iter().any(|w| check::status_consistent(s, *w)) => {
+                ControlFlow::Break(Err(self.inconclusive(format!(
+                    "task {id} reached status {s} instead of {}",
+                    either(want)
+                ))))
+            }
+            Some(s) => ControlFlow::Continue(s),
+            None => ControlFlow::Break(Err(self.inconclusive(format!(
+                "querying task {id} answered {} without a `status`",
+                exchange.observed()
+            )))),
+        }
+    }
+
+    /// Three tasks created back to back while no other scenario of the run creates
+    /// tasks in the project, so that their ids are neighbours where the target
+    /// numbers tasks in sequence. The middle one becomes "the task".
+    pub async fn given_consecutive(&mut self, kind: Kind) -> Result<(), Halt> {
+        let p = self.home;
+        let body = self.body_or_halt(kind)?;
+        let mut ids = Vec::new();
+        {
+            let api = Arc::clone(&self.ctx.api);
+            let _exclusive = api.exclusive(p).await;
+            for _ in 0..3 {
+                let exchange = self.keep(api.create_ungated(p, &body).await)?;
+                ids.push(self.created(p, &exchange)?);
+            }
+        }
+        for id in ids {
+            let snapshot = self.reach(p, id, kind).await?;
+            self.adopt(p, id, snapshot);
+        }
+        self.make_subject(self.tasks.len() - 2);
+        self.trio = true;
+        Ok(())
+    }
+
+    /// An id of the right shape that `GET` says no task has.
+    pub async fn given_unused_id(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        for id in [
+            999_999_999_999_999,
+            987_654_321_987_654,
+            900_000_000_000_001,
+        ] {
+            let get = self.fetch(p, id).await?;
+            if get.is_client_error() {
+                self.subject = Some(Subject::Id { project: p, id });
+                return Ok(());
+            }
+        }
+        Err(self.inconclusive("every candidate id for a task that does not exist answered a GET"))
+    }
+
+    /// Fills the home project's parallel-task quota with running tasks.
+    pub async fn fill_quota(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        let body = self.ctx.config.bodies.running.clone();
+        let api = Arc::clone(&self.ctx.api);
+        let quota = self.ctx.config.parallel_quota;
+        let creates = futures::future::join_all((0..quota).map(|_| api.create(p, &body))).await;
+        let mut ids = Vec::new();
+        for exchange in creates {
+            let exchange = self.keep(exchange)?;
+            ids.push(self.created(p, &exchange)?);
+        }
+        for id in ids {
+            let snapshot = self
+                .wait_state(p, id, &[TaskState::Running])
+                .await
+                .map_err(|halt| match halt {
+                    Halt::Inconclusive(reason) => self.inconclusive(format!(
+                        "the parallel-task quota could not be filled: {reason}"
+                    )),
+                    other => other,
+                })?;
+            self.adopt(p, id, snapshot);
+        }
+        Ok(())
+    }
+
+    /// A task held waiting by the full quota becomes "the task".
+    pub async fn given_waiting(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        let id = self.create(p, Kind::Running).await?;
+        let snapshot = self
+            .wait_state(p, id, &[TaskState::Waiting, TaskState::Running])
+            .await?;
+        if self.ctx.api.state(&snapshot) != Some(TaskState::Waiting) {
+            return Err(self.inconclusive(format!(
+                "task {id} started running although the quota of {} was full",
+                self.ctx.config.parallel_quota
+            )));
+        }
+        let index = self.adopt(p, id, snapshot);
+        self.make_subject(index);
+        Ok(())
+    }
+
+    /// A task seen initializing right after its creation becomes "the task".
+    pub async fn given_initializing(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        let mut seen = Vec::new();
+        // A task initializes only briefly: a busy machine may miss the window, so
+        // a few tasks are tried before the precondition counts as not reached.
+        for _attempt in 0..5 {
+            let id = self.create(p, Kind::Running).await?;
+            let get = self.fetch(p, id).await?;
+            let state = self.state_of(&get);
+            let snapshot = get
+                .response
+                .as_ref()
+                .and_then(|r| r.json.clone())
+                .unwrap_or_default();
+            let index = self.adopt(p, id, snapshot);
+            if state == Some(TaskState::Initializing) {
+                self.make_subject(index);
+                return Ok(());
+            }
+            seen.push(format!(
+                "task {id}: {}",
+                state.map_or_else(|| "no status".to_owned(), |s| s.to_string())
+            ));
+        }
+        Err(self.inconclusive(format!(
+            "no new task was still initializing at its first query ({})",
+            seen.join(", ")
+        )))
+    }
+
+    /// Deletes "the task" with the path project's credentials as a precondition.
+    pub async fn given_deleted(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let delete = self
+            .ctx
+            .api
+            .delete(p, &id.to_string(), Delete::default())
+            .await;
+        let delete = self.keep(delete)?;
+        if !delete.is_success() {
+            return Err(self.inconclusive(format!(
+                "the first delete of task {id} answered {}",
+                delete.observed()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Waits until every scenario without `@whole-run` has finished.
+    pub async fn wait_for_the_others(&mut self) -> Result<(), Halt> {
+        let deadline = self.ctx.started + self.ctx.config.deadlines.run;
+        let ctx = Arc::clone(&self.ctx);
+        let finished = poll_until(deadline, POLL, async || {
+            if ctx.others_finished() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .await;
+        match finished {
+            ControlFlow::Break(()) => Ok(()),
+            ControlFlow::Continue(()) => Err(self.halt(Halt::Error(
+                "the other scenarios did not finish before the run deadline".to_owned(),
+            ))),
+        }
+    }
+}

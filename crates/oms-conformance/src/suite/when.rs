@@ -1,0 +1,200 @@
+//! The actions ("When"): the deletes of "the task" (plain, through another
+//! project's path, with bad credentials, with unexpected input, simultaneous,
+//! raced with a stop, of malformed ids) and its stop. Each keeps its answers
+//! for the judgements of `then.rs`.
+
+use std::sync::Arc;
+
+use crate::api::{BadCredentials, Delete};
+use crate::check::{self, Halt, StatusClass as _};
+use crate::http::Exchange;
+use crate::suite::vocabulary::{Extra, RaceOrder};
+use crate::suite::world::OmsWorld;
+
+impl OmsWorld {
+    /// Deletes "the task" through its own project's path with that project's
+    /// credentials.
+    pub async fn delete(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        self.remember_neighbours(p, id).await?;
+        self.send_delete(p, id, Delete::default()).await
+    }
+
+    /// Deletes "the task" through the path of project `path` (a label index)
+    /// with the credentials of project `credentials`.
+    pub async fn delete_through(&mut self, path: usize, credentials: usize) -> Result<(), Halt> {
+        let (own, id) = self.subject()?;
+        let p = self.project(path);
+        if p != own {
+            // The same id may name a task of the other project, which the run
+            // did not create: then it must not send the delete.
+            let get = self.fetch(p, id).await?;
+            if get.status() == Some(200) {
+                return Err(self.inconclusive(format!(
+                    "the {} project has a task {id} of its own: the delete would touch a task the run did not create",
+                    self.ctx.api.projects()[p].label
+                )));
+            }
+        }
+        let auth = self.ctx.api.auth(self.project(credentials));
+        let options = Delete {
+            auth: Some(auth),
+            ..Delete::default()
+        };
+        self.send_delete(p, id, options).await
+    }
+
+    /// Deletes "the task" through its own project's path with `bad` credentials.
+    pub async fn delete_as(&mut self, bad: BadCredentials) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let Some(auth) = self.ctx.api.bad_auth(p, bad) else {
+            return Err(self.halt(Halt::Error(format!(
+                "the {} project authenticates with a token: there is no signature to get wrong",
+                self.ctx.api.projects()[p].label
+            ))));
+        };
+        let options = Delete {
+            auth: Some(auth),
+            ..Delete::default()
+        };
+        self.send_delete(p, id, options).await
+    }
+
+    async fn send_delete(&mut self, p: usize, id: i64, options: Delete) -> Result<(), Halt> {
+        let answer = self.ctx.api.delete(p, &id.to_string(), options).await;
+        let answer = self.keep(answer)?;
+        self.answers = vec![answer];
+        Ok(())
+    }
+
+    /// Before deleting a task of a trio, `GET` its id neighbours that the scenario
+    /// did not create, so that they can be compared afterwards (never deleted).
+    async fn remember_neighbours(&mut self, p: usize, id: i64) -> Result<(), Halt> {
+        if !self.trio {
+            return Ok(());
+        }
+        for neighbour in [id - 1, id + 1] {
+            if neighbour > 0
+                && !self
+                    .tasks
+                    .iter()
+                    .any(|t| t.project == p && t.id == neighbour)
+            {
+                let get = self.fetch(p, neighbour).await?;
+                self.foreign.push((p, neighbour, get));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn delete_with(&mut self, extra: Extra) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let options = match extra {
+            Extra::Body => Delete {
+                body: Some(serde_json::json!({"force": true, "operation": "delete"})),
+                ..Delete::default()
+            },
+            Extra::Query => Delete {
+                query: "?force=true&cascade=1".to_owned(),
+                ..Delete::default()
+            },
+        };
+        self.send_delete(p, id, options).await
+    }
+
+    pub async fn delete_simultaneously(&mut self, k: usize) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let segment = id.to_string();
+        let api = Arc::clone(&self.ctx.api);
+        let answers =
+            futures::future::join_all((0..k).map(|_| api.delete(p, &segment, Delete::default())))
+                .await;
+        self.keep_answers(answers)
+    }
+
+    /// Keeps every answer of a volley as the answers of the "When".
+    fn keep_answers(&mut self, answers: Vec<Arc<Exchange>>) -> Result<(), Halt> {
+        self.answers.clear();
+        for answer in answers {
+            let answer = self.keep(answer)?;
+            self.answers.push(answer);
+        }
+        Ok(())
+    }
+
+    /// Races a delete and a stop of the running task. Delete first: both are in
+    /// flight at once, and whichever the target serves first wins. Stop first: the
+    /// delete leaves the moment the stop is answered. Sending both at once left the
+    /// order to the scheduler, so a target that mishandles a delete right after an
+    /// acknowledged stop (the window in which an engine that stops asynchronously
+    /// is still stopping) was caught only when the stop happened to arrive first.
+    pub async fn race(&mut self, order: RaceOrder) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let segment = id.to_string();
+        let api = Arc::clone(&self.ctx.api);
+        let (delete, stop) = match order {
+            RaceOrder::DeleteFirst => {
+                tokio::join!(api.delete(p, &segment, Delete::default()), api.stop(p, id))
+            }
+            RaceOrder::StopFirst => {
+                let stop = api.stop(p, id).await;
+                let delete = api.delete(p, &segment, Delete::default()).await;
+                (delete, stop)
+            }
+        };
+        let delete = self.keep(delete)?;
+        let stop = self.keep(stop)?;
+        self.answers = vec![delete];
+        self.race_stop = Some(stop);
+        Ok(())
+    }
+
+    /// Deletes each malformed id of the catalogue (`{id}` is the task's own), raw.
+    pub async fn delete_catalogue_malformed(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let segments: Vec<String> = self
+            .ctx
+            .catalogue
+            .malformed_ids
+            .iter()
+            .map(|m| m.segment.replace("{id}", &id.to_string()))
+            .collect();
+        self.delete_segments(p, segments).await
+    }
+
+    /// Deletes each malformed id the run generated from its seed, raw.
+    pub async fn delete_generated_malformed(&mut self) -> Result<(), Halt> {
+        let (p, _) = self.subject()?;
+        let segments = self.ctx.generated.clone();
+        self.delete_segments(p, segments).await
+    }
+
+    async fn delete_segments(&mut self, p: usize, segments: Vec<String>) -> Result<(), Halt> {
+        let api = Arc::clone(&self.ctx.api);
+        let probes = segments.iter().map(|s| {
+            api.delete(
+                p,
+                s,
+                Delete {
+                    raw: true,
+                    ..Delete::default()
+                },
+            )
+        });
+        let answers = futures::future::join_all(probes).await;
+        self.probes = segments;
+        self.keep_answers(answers)
+    }
+
+    pub async fn stop(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let stop = self.ctx.api.stop(p, id).await;
+        let stop = self.keep(stop)?;
+        let holds = stop.is_success();
+        self.judge(check::check(
+            holds,
+            || "stopping a running task: a 2xx".to_owned(),
+            &[&stop],
+        ))
+    }
+}
