@@ -148,3 +148,72 @@ fn the_catalogue_rules_are_those_of_the_shared_spec() {
         .collect();
     assert_eq!(in_spec, in_catalogue);
 }
+
+/// The harness's sources outside `api/v1.rs`, without their unit tests.
+fn sources_outside_the_v1_dialect() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read src").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = root().join("crates/oms-conformance/src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    files
+        .into_iter()
+        .filter(|p| !p.ends_with("api/v1.rs"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("read source");
+            let code = text
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap_or(&text)
+                .to_owned();
+            let name = p.strip_prefix(&src).unwrap_or(&p).display().to_string();
+            (name, code)
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_v1_dialect_knows_v1_paths_codes_and_shapes() {
+    let files = sources_outside_the_v1_dialect();
+    assert!(files.len() > 20, "too few sources found: {}", files.len());
+    // What only `api/v1.rs` may name: its paths, its count and paging queries,
+    // its task fields, its stop body.
+    let v1_only = [
+        "objectstorage",
+        "taskcount",
+        "totalcount",
+        "start=",
+        "[\"status\"]",
+        "get(\"status\")",
+        "[\"progress\"]",
+        "get(\"progress\")",
+        "\"operation\": \"stop\"",
+        "\"operation\":\"stop\"",
+    ];
+    let mut found = Vec::new();
+    for (file, code) in &files {
+        for needle in v1_only {
+            // Doc comments may name the dialect they describe.
+            let hits = code
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .filter(|l| l.contains(needle))
+                .count();
+            if hits > 0 {
+                found.push(format!("{file}: {needle} ({hits}×)"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "v1 wire details outside api/v1.rs (the dialect seam): {found:#?}"
+    );
+}
