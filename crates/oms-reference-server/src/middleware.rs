@@ -118,8 +118,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
 
 /// Every API route of every dialect is `/{version}/{project_id}/…`; the raw
 /// segment is compared, so a percent-encoded or otherwise odd project id
-/// simply matches no project. The layer runs outside the dialect's nested
-/// router, so it sees the whole path.
+/// simply matches no project.
 fn path_project(request: &Request) -> Option<&str> {
     request.uri().path().split('/').nth(2)
 }

@@ -1,8 +1,14 @@
 //! The HTTP surface: one module per API dialect, each a router of its own
-//! routes and thin handlers, mounted here with [`Router::nest`] under its
-//! version prefix. Below the dialects sit the shared extractors (`extract`)
-//! and the operations (`ops`), which lock a project, call the engine and run
-//! the fault hooks around it; a dialect only parses and renders.
+//! routes under its version prefix and thin handlers, merged here. Below the
+//! dialects sit the shared extractors (`extract`) and the operations (`ops`),
+//! which lock a project, call the engine and run the fault hooks around it; a
+//! dialect only parses and renders.
+//!
+//! A dialect's router is merged, not nested with `Router::nest`: nesting wraps
+//! every route in layers that rebuild the request's URI and record the nested
+//! path, which cost 15 % more instructions per request on the path every
+//! request takes (callgrind, 2,000 in-process GETs of one task: 48,000
+//! instructions each nested, 41,600 merged, 41,300 before the dialect split).
 
 mod extract;
 mod ops;
@@ -19,9 +25,7 @@ use crate::state::AppState;
 /// The whole API as an axum router.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/v1/{project_id}", v1::routes())
-        // Outside the nested routers, so authentication sees the whole path
-        // (the signature covers it, and the project id is its second segment).
+        .merge(v1::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .fallback(|| async { ApiError::route_not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

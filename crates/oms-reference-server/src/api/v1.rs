@@ -16,15 +16,18 @@ use crate::state::AppState;
 use crate::wire::v1::{CreateBody, Created, ListParams, Operation, TaskOut, task_name};
 use crate::wire::{self, v1};
 
-/// The v1 routes, relative to `/v1/{project_id}`.
+/// The v1 routes, each under `/v1/{project_id}/objectstorage`.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/objectstorage/task", get(list_or_count).post(create))
         .route(
-            "/objectstorage/task/{task_id}",
+            "/v1/{project_id}/objectstorage/task",
+            get(list_or_count).post(create),
+        )
+        .route(
+            "/v1/{project_id}/objectstorage/task/{task_id}",
             get(query).delete(delete).put(update),
         )
-        .route("/objectstorage/version", get(version))
+        .route("/v1/{project_id}/objectstorage/version", get(version))
 }
 
 async fn create(
