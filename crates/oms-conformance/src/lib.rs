@@ -93,12 +93,19 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     let launched = Launched::start(&config, &interrupt).await?;
     let base_url = launched.base_url();
     let redactor = Arc::new(http::Redactor::new(config.secrets()));
-    let client = http::Client::new(
+    let client = match http::Client::new(
         &base_url,
         config.deadlines.request,
         config.body_cap,
         redactor,
-    )?;
+    ) {
+        Ok(client) => client,
+        // Whatever was launched goes with the run, also when it ends here.
+        Err(err) => {
+            launched.stop().await;
+            return Err(err.into());
+        }
+    };
     // The profile names no dialect yet: every target speaks v1.
     let api = Arc::new(api::Api::new(
         client,
