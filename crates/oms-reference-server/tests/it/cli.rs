@@ -3,34 +3,17 @@
 //! run has no fault injection and refuses every fault; a build with the
 //! `faults` feature refuses only unknown ones.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::process::run_with_deadline;
 
 /// Runs the server binary with `args`; it must exit by itself within 10 s.
 fn refused(args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oms-reference-server"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the server binary");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if matches!(child.try_wait(), Ok(None)) {
-        let _ = child.kill();
-        panic!("the server did not refuse {args:?} within 10 s");
-    }
-    let output = child.wait_with_output().expect("collect the output");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut command = Command::new(env!("CARGO_BIN_EXE_oms-reference-server"));
+    command.args(args);
+    let finished = run_with_deadline(command, Duration::from_secs(10), "the server binary");
+    (finished.status.code(), finished.stderr)
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod engine;
 mod model;
+mod process;
 mod robustness;
 mod sdk;
 mod signing;

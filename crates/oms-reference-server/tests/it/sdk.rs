@@ -7,15 +7,16 @@
 //! the script prints. Without `python3` or a reachable package index it fails,
 //! saying which; it never skips.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oms_reference_server::{Config, DEV_AKSK};
+
+use crate::process::{Finished, run_with_deadline, tail};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -406,76 +407,4 @@ fn sdk_python() -> PathBuf {
         venv.display()
     );
     python
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// A finished child process and what it wrote.
-struct Finished {
-    status: std::process::ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `command` to completion, killing it and failing the test if it is
-/// still running after `deadline`. Its output is drained on threads while it
-/// runs, so a chatty child never blocks on a full pipe.
-fn run_with_deadline(mut command: Command, deadline: Duration, what: &str) -> Finished {
-    let mut child = match command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => panic!(
-            "cannot run {what}: {:?} was not found; the official SDK interop test needs \
-             Python 3 (python3 on PATH, with the venv module)",
-            command.get_program()
-        ),
-        Err(e) => panic!("cannot run {what}: {e}"),
-    };
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
-        });
-        rx
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < deadline => thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let partial = stderr
-                    .recv_timeout(Duration::from_secs(1))
-                    .unwrap_or_default();
-                panic!(
-                    "{what} did not finish within {deadline:?} and was killed\n--- stderr\n{}",
-                    tail(&partial, 40)
-                );
-            }
-            Err(e) => panic!("cannot wait for {what}: {e}"),
-        }
-    };
-    // A grandchild that inherited the pipes could hold them open past the
-    // child's exit; the output is then cut, not waited for.
-    let collect =
-        |rx: mpsc::Receiver<String>| rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
-    Finished {
-        status,
-        stdout: collect(stdout),
-        stderr: collect(stderr),
-    }
 }
