@@ -326,27 +326,12 @@ fn main() {
     }
     println!();
 
-    report.figure("get_rps", get_api.stats().rps);
-    report.figure("get_p50_us", get_api.stats().p50_us);
-    report.figure("get_p99_us", get_api.stats().p99_us);
-    report.figure("get_server_cpu_us", get_api.stats().server_cpu_us);
-    report.figure("bare_get_rps", get_bare.stats().rps);
-    report.figure("bare_get_p50_us", get_bare.stats().p50_us);
-    report.figure("bare_get_p99_us", get_bare.stats().p99_us);
-    report.figure("bare_get_server_cpu_us", get_bare.stats().server_cpu_us);
+    report.run("get", &get_api);
+    report.run("bare_get", &get_bare);
     report.figure("get_ratio", get.rps);
     report.figure("get_cpu_ratio", get.cpu);
-    report.figure("delete_rps", delete_api.stats().rps);
-    report.figure("delete_p50_us", delete_api.stats().p50_us);
-    report.figure("delete_p99_us", delete_api.stats().p99_us);
-    report.figure("delete_server_cpu_us", delete_api.stats().server_cpu_us);
-    report.figure("bare_delete_rps", delete_bare.stats().rps);
-    report.figure("bare_delete_p50_us", delete_bare.stats().p50_us);
-    report.figure("bare_delete_p99_us", delete_bare.stats().p99_us);
-    report.figure(
-        "bare_delete_server_cpu_us",
-        delete_bare.stats().server_cpu_us,
-    );
+    report.run("delete", &delete_api);
+    report.run("bare_delete", &delete_bare);
     report.figure("delete_ratio", delete.rps);
     report.figure("delete_cpu_ratio", delete.cpu);
     report.figure("get_p50_us_1k", gs.p50_us);
@@ -373,10 +358,20 @@ fn main() {
 
 /// One line per figure, `bench: name=value`, for scripts.
 #[derive(Debug, Default)]
-struct Report(pub(crate) String);
+struct Report(String);
 
 impl Report {
     fn figure(&mut self, name: &str, value: f64) {
         let _ = writeln!(self.0, "bench: {name}={value:.3}");
+    }
+
+    /// A run's throughput, latency percentiles and server CPU per request,
+    /// each named `{prefix}_…`.
+    fn run(&mut self, prefix: &str, pooled: &Pooled) {
+        let s = pooled.stats();
+        self.figure(&format!("{prefix}_rps"), s.rps);
+        self.figure(&format!("{prefix}_p50_us"), s.p50_us);
+        self.figure(&format!("{prefix}_p99_us"), s.p99_us);
+        self.figure(&format!("{prefix}_server_cpu_us"), s.server_cpu_us);
     }
 }
