@@ -89,7 +89,7 @@ Feature: Delete a task
       Then the delete succeeds with no body
       And the task is gone
 
-    @spec:S2 @spec:API-4 @serial @needs:quota
+    @spec:S2 @spec:API-4 @serial @needs:quota @api:v1
     Scenario: an initializing task can be deleted
       Given the parallel-task quota is filled with running tasks
       And an initializing task

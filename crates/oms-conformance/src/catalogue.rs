@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::Dialect;
+
 const CATALOGUE: &str = include_str!("../../../fixtures/catalogue.toml");
 
 /// How much a rule weighs in the verdict.
@@ -35,6 +37,36 @@ pub struct Rule {
     pub rule: String,
     /// The reference profile's value, where the rule has one.
     pub reference: String,
+    /// The dialects the rule applies to (`oms-v2-api.md` §7).
+    pub api: Vec<Dialect>,
+    /// How the rule reads in v2, where its wording changes there.
+    #[serde(default)]
+    pub v2_rule: Option<String>,
+    /// The reference value in v2, where it differs.
+    #[serde(default)]
+    pub v2_reference: Option<String>,
+}
+
+impl Rule {
+    pub fn applies_to(&self, dialect: Dialect) -> bool {
+        self.api.contains(&dialect)
+    }
+
+    /// The rule's statement in `dialect`.
+    pub fn statement(&self, dialect: Dialect) -> &str {
+        match (dialect, &self.v2_rule) {
+            (Dialect::V2, Some(v2)) => v2,
+            _ => &self.rule,
+        }
+    }
+
+    /// The reference value in `dialect`.
+    pub fn reference_in(&self, dialect: Dialect) -> &str {
+        match (dialect, &self.v2_reference) {
+            (Dialect::V2, Some(v2)) => v2,
+            _ => &self.reference,
+        }
+    }
 }
 
 /// A malformed task id of the fixed list, as the exact path segment to send.
@@ -43,6 +75,15 @@ pub struct Rule {
 pub struct MalformedId {
     pub segment: String,
     pub kind: String,
+    /// The dialects it is malformed in; all when absent.
+    #[serde(default)]
+    pub api: Option<Vec<Dialect>>,
+}
+
+impl MalformedId {
+    pub fn applies_to(&self, dialect: Dialect) -> bool {
+        self.api.as_ref().is_none_or(|api| api.contains(&dialect))
+    }
 }
 
 /// The whole catalogue.
@@ -122,6 +163,7 @@ mod tests {
             basis = ["S9"]
             rule = "r"
             reference = ""
+            api = ["v1"]
         "#;
         assert!(Catalogue::parse(text).is_err());
     }

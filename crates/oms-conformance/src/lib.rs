@@ -70,11 +70,13 @@ pub struct Outcome {
 pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     let catalogue = Arc::new(Catalogue::embedded()?);
     let config = Arc::new(RunConfig::resolve(overrides, &catalogue)?);
-    let features = suite::load_features(config.features_dir.as_deref())?;
-    let unmatched = suite::unmatched_steps(&features);
+    let written = suite::load_features(config.features_dir.as_deref())?;
+    let unmatched = suite::unmatched_steps(&written);
     if !unmatched.is_empty() {
         return Err(suite::SuiteError::UnknownSteps(unmatched.join(", ")).into());
     }
+    // The one suite, once per dialect judged.
+    let features = suite::in_dialects(&written, &config.apis);
     if let Target::External(url) = &config.target {
         http::check_base_url(url)?;
     }
@@ -106,12 +108,14 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
             return Err(err.into());
         }
     };
-    // The profile names no dialect yet: every target speaks v1.
-    let api = Arc::new(api::Api::new(
-        client,
-        api::Dialect::V1,
-        config.projects.clone(),
-    ));
+    // One target, seen in each dialect judged: one client and one set of
+    // project gates, so a census in one dialect holds off the other's creates.
+    let first = api::Api::new(client, config.apis[0], config.projects.clone());
+    let apis: Vec<Arc<api::Api>> = config
+        .apis
+        .iter()
+        .map(|d| Arc::new(first.in_dialect(*d)))
+        .collect();
 
     // Scenarios of rules not selected with `--rule` are not part of the run at all.
     let planned: Vec<suite::Planned> = suite::plan(&features)
@@ -120,7 +124,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         .collect();
     let generated = malformed::generate(config.seed, config.generated_ids);
     say!(
-        "oms-conformance: target {} ({}), profile {}, seed {}{}",
+        "oms-conformance: target {} ({}), profile {}, api {}, seed {}{}",
         match &config.target {
             Target::Embedded => "embedded reference server",
             Target::External(_) => "external",
@@ -128,6 +132,12 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         },
         base_url,
         config.profile_name,
+        config
+            .apis
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join(" + "),
         config.seed,
         if config.strict { ", strict" } else { "" }
     );
@@ -150,13 +160,13 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     let ctx = Arc::new(suite::RunContext::new(
         Arc::clone(&config),
         Arc::clone(&catalogue),
-        Arc::clone(&api),
+        apis.clone(),
         generated,
         others_total,
     ));
     let mut aborted = None;
     if selected > 0 {
-        match preflight(&api).await {
+        match preflight(&apis).await {
             Err(reason) => aborted = Some(reason),
             Ok(()) => {
                 let run = suite::run(Arc::clone(&ctx), features, json);
@@ -216,7 +226,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         ledger: &ledger,
         base_url: &base_url,
         generated: &ctx.generated,
-        exchanges: api.sent(),
+        exchanges: apis[0].sent(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     report::write_all(&run).map_err(reports_err)?;
@@ -319,23 +329,28 @@ impl Interrupt {
     }
 }
 
-/// Checks that the target answers and accepts each project's credentials.
-async fn preflight(api: &api::Api) -> Result<(), String> {
-    for (p, project) in api.projects().iter().enumerate() {
-        let probe = api.probe(p).await;
-        match probe.status() {
-            None => {
-                return Err(format!(
-                    "the target is unreachable: {}",
-                    probe.error.clone().unwrap_or_default()
-                ));
-            }
-            Some(200) => {}
-            Some(status) => {
-                return Err(format!(
-                    "the target refused the {} project's count ({status}): check its id and credentials",
-                    project.label
-                ));
+/// Checks that the target answers, in each dialect judged, and accepts each
+/// project's credentials.
+async fn preflight(apis: &[Arc<api::Api>]) -> Result<(), String> {
+    for api in apis {
+        for (p, project) in api.projects().iter().enumerate() {
+            let probe = api.probe(p).await;
+            match probe.status() {
+                None => {
+                    return Err(format!(
+                        "the target is unreachable: {}",
+                        probe.error.clone().unwrap_or_default()
+                    ));
+                }
+                Some(200) => {}
+                Some(status) => {
+                    return Err(format!(
+                        "the target refused the {} project's {} list ({status}): check its id and credentials, and that it serves {}",
+                        project.label,
+                        api.dialect(),
+                        api.dialect()
+                    ));
+                }
             }
         }
     }

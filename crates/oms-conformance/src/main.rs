@@ -89,6 +89,16 @@ struct Cli {
     #[arg(long, env = "OMS_CONFORMANCE_FEATURES_DIR", value_name = "DIR")]
     features_dir: Option<PathBuf>,
 
+    /// The API dialects the target serves, judged each in turn: `v1`, `v2`
+    /// (repeatable, or comma-separated; overrides the profile's `api`).
+    #[arg(
+        long = "api",
+        env = "OMS_CONFORMANCE_API",
+        value_name = "DIALECT",
+        value_delimiter = ','
+    )]
+    api: Vec<String>,
+
     /// Run only these rules (repeatable, or comma-separated).
     #[arg(
         long = "rule",
@@ -259,6 +269,7 @@ fn main() -> ExitCode {
         report_dir: Some(cli.report_dir),
         features_dir: cli.features_dir,
         rules: cli.rules,
+        api: cli.api,
         credentials: [
             credential_overrides(
                 cli.token_first,

@@ -76,11 +76,12 @@ fn rule_json(run: &Run<'_>, rule: &RuleResult) -> Value {
         .collect();
     json!({
         "id": rule.id,
+        "dialect": rule.dialect,
         "level": level(rule.level),
         "verdict": rule.verdict,
         "binding": rule.binding,
-        "rule": entry.map(|r| r.rule.clone()),
-        "reference": entry.map(|r| r.reference.clone()),
+        "rule": entry.map(|r| r.statement(rule.dialect)),
+        "reference": entry.map(|r| r.reference_in(rule.dialect)),
         "spec": sentences,
         "observed": rule.observed,
         "known_failure": rule.known_failure,
@@ -101,6 +102,7 @@ pub fn results(run: &Run<'_>) -> Value {
         },
         "base_url": run.base_url,
         "profile": run.config.profile_name,
+        "apis": run.config.apis,
         "strict": run.config.strict,
         "seed": run.config.seed,
         "generated_malformed_ids": run.generated,
@@ -175,9 +177,10 @@ pub fn junit(run: &Run<'_>) -> String {
     for (rule, s) in records {
         let _ = write!(
             out,
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+            "    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3}\"",
+            rule.dialect,
             xml(&rule.id),
-            xml(&format!("{}: {}", rule.id, s.name)),
+            xml(&format!("{} {}: {}", rule.dialect, rule.id, s.name)),
             s.duration_ms as f64 / 1000.0
         );
         let reason = xml(s.reason.as_deref().unwrap_or_default());
@@ -273,12 +276,13 @@ pub fn html(run: &Run<'_>) -> String {
     for note in &j.notes {
         let _ = writeln!(out, "<p>⚠ {}</p>", xml(note));
     }
-    out.push_str("<table><tr><th>rule</th><th>level</th><th>verdict</th><th>rule and scenarios</th><th>observed</th></tr>\n");
+    out.push_str("<table><tr><th>api</th><th>rule</th><th>level</th><th>verdict</th><th>rule and scenarios</th><th>observed</th></tr>\n");
     for rule in &j.rules {
         let entry = run.catalogue.rule(&rule.id);
         let _ = write!(
             out,
-            "<tr><td><code>{}</code></td><td>{}</td><td><span class=\"v\" style=\"background:{}\">{}</span>{}</td><td>{}<br><small>{}</small>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><span class=\"v\" style=\"background:{}\">{}</span>{}</td><td>{}<br><small>{}</small>",
+            rule.dialect,
             xml(&rule.id),
             level(rule.level),
             colour(rule.verdict),
@@ -288,7 +292,7 @@ pub fn html(run: &Run<'_>) -> String {
             } else {
                 ""
             },
-            xml(entry.map(|r| r.rule.as_str()).unwrap_or_default()),
+            xml(entry.map(|r| r.statement(rule.dialect)).unwrap_or_default()),
             xml(&entry.map(|r| r.basis.join(", ")).unwrap_or_default()),
         );
         for s in &rule.scenarios {
@@ -346,8 +350,9 @@ pub fn print_summary(run: &Run<'_>) {
             format!("  [{}]", rule.observed.join(", "))
         };
         say!(
-            "{:<12} {} {:<6}{}{}",
+            "{:<12} {} {} {:<6}{}{}",
             shown_verdict(rule),
+            rule.dialect,
             rule.id,
             level(rule.level),
             if rule.known_failure.is_some() {

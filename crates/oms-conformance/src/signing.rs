@@ -112,16 +112,16 @@ pub fn canonical_request(
     )
 }
 
-/// The canonical URI of a path as sent: each `/`-separated segment decoded and
-/// re-encoded keeping only unreserved bytes, ending in `/`. Segments are split
-/// on the `/` that is on the wire, so an encoded `%2F` stays inside its segment
-/// (as `%2F`), which is what "each path segment" of the algorithm says; the
-/// Python SDK, which decodes the whole path before splitting, differs from
-/// this for `%2F` only.
+/// The canonical URI of a path as sent, as the Python SDK makes it
+/// (`signer._process_canonical_uri`, `oms-v2-api.md` §5.1): the whole path
+/// percent-decoded, then split on `/`, each segment re-encoded keeping only
+/// unreserved bytes, ending in `/`. So an encoded `%2F` counts as a segment
+/// separator, exactly as it does for the SDK and for a server that verifies
+/// what the SDK signs.
 pub fn canonical_uri(path: &str) -> String {
-    let mut out: String = path
-        .split('/')
-        .map(|segment| encode(&decode(segment)))
+    let mut out: String = decode(path)
+        .split(|b| *b == b'/')
+        .map(encode)
         .collect::<Vec<_>>()
         .join("/");
     if !out.ends_with('/') {
@@ -416,6 +416,57 @@ mod tests {
         assert_eq!(shuffled.signature, signed.signature);
     }
 
+    /// The v2 known answers of `oms-v2-api.md` §5.1 that `signing.md` does not
+    /// list: stop, show, start and bandwidth, as the SDK 3.1.219 signs them.
+    #[test]
+    fn v2_known_answers_of_the_sdk() {
+        const UTF8: [(&str, &str); 4] = [
+            ("Content-Type", "application/json;charset=utf-8"),
+            H[1],
+            H[2],
+            H[3],
+        ];
+        let pid = "0123456789abcdef0123456789abcdef";
+        let cases: [(&str, String, &[(&str, &str)], &[u8], &str); 4] = [
+            (
+                "POST",
+                format!("/v2/{pid}/tasks/1/stop"),
+                &H,
+                b"",
+                "40734b3c3bed0a1e8303ec118e16867a3f499dad61701695117d731227a046e0",
+            ),
+            (
+                "GET",
+                format!("/v2/{pid}/tasks/1"),
+                &H,
+                b"",
+                "349c07648dbf664c8c2d6bd589ae1b06e221f3314d15158b163721393c16b034",
+            ),
+            (
+                "POST",
+                format!("/v2/{pid}/tasks/1/start"),
+                &UTF8,
+                br#"{"dst_ak": "DSTAK", "dst_sk": "DSTSK"}"#,
+                "33bdbc4b1f53200c2ce3b052f4c7ce643eaea8debd43ad3df91e2f1c2087fdcd",
+            ),
+            (
+                "PUT",
+                format!("/v2/{pid}/tasks/1/bandwidth-policy"),
+                &UTF8,
+                br#"{"bandwidth_policy": [{"end": "12:00", "max_bandwidth": 1048576, "start": "00:00"}]}"#,
+                "ac9253f423659bafb0a6ccc2a414c44caa28da91e403fe9c40a48d9d7a8202e8",
+            ),
+        ];
+        for (method, target, headers, body, want) in cases {
+            let signed = sign(
+                &request(method, &target, headers, body),
+                "20240101T000000Z",
+                &DUMMY,
+            );
+            assert_eq!(signed.signature, want, "{method} {target}");
+        }
+    }
+
     #[test]
     fn every_part_of_the_request_is_signed() {
         let base = request("DELETE", "/v1/p/objectstorage/task/1", &H, b"");
@@ -506,8 +557,13 @@ mod tests {
         assert_eq!(canonical_uri("/path"), "/path/");
         assert_eq!(canonical_uri("/path/"), "/path/");
         assert_eq!(canonical_uri("/v1/p/task/%2e%2e"), "/v1/p/task/../");
-        assert_eq!(canonical_uri("/t/%2F"), "/t/%2F/");
-        assert_eq!(canonical_uri("/t/1%2f1"), "/t/1%2F1/");
+        // As the SDK: the whole path decoded before it is split.
+        assert_eq!(canonical_uri("/t/%2F"), "/t//");
+        assert_eq!(canonical_uri("/t/1%2f1"), "/t/1/1/");
+        assert_eq!(
+            canonical_uri("/v2/p/tasks/a%20b%2Fc"),
+            "/v2/p/tasks/a%20b/c/"
+        );
         assert_eq!(canonical_uri("/t/+1"), "/t/%2B1/");
         assert_eq!(canonical_uri("/t/%E4%B8%80"), "/t/%E4%B8%80/");
         assert_eq!(canonical_uri("/t/%e4%b8%80"), "/t/%E4%B8%80/");

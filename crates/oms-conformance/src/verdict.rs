@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::api::Dialect;
 use crate::catalogue::{Catalogue, Level};
 use crate::check::CheckFailure;
 use crate::config::RunConfig;
@@ -41,6 +42,7 @@ impl Verdict {
 pub struct ScenarioKey {
     pub file: String,
     pub line: usize,
+    pub dialect: Dialect,
 }
 
 /// One scenario, as it ended.
@@ -48,6 +50,7 @@ pub struct ScenarioKey {
 pub struct ScenarioRecord {
     /// The scenario's key in the plan (not reported).
     pub key: ScenarioKey,
+    pub dialect: Dialect,
     pub rule: String,
     pub name: String,
     pub spec: Vec<String>,
@@ -66,6 +69,7 @@ pub struct ScenarioRecord {
 #[derive(Debug, Clone)]
 pub struct RuleResult {
     pub id: String,
+    pub dialect: Dialect,
     pub level: Level,
     pub verdict: Verdict,
     pub scenarios: Vec<ScenarioRecord>,
@@ -96,10 +100,18 @@ pub struct Judgement {
 pub fn judge(catalogue: &Catalogue, config: &RunConfig, records: &[ScenarioRecord]) -> Judgement {
     let mut notes = Vec::new();
     let mut rules = Vec::new();
-    for rule in &catalogue.rules {
+    // Per dialect judged, each rule that applies to it, in catalogue order.
+    let judged = config.apis.iter().flat_map(|dialect| {
+        catalogue
+            .rules
+            .iter()
+            .filter(|rule| rule.applies_to(*dialect))
+            .map(move |rule| (*dialect, rule))
+    });
+    for (dialect, rule) in judged {
         let scenarios: Vec<ScenarioRecord> = records
             .iter()
-            .filter(|r| r.rule == rule.id)
+            .filter(|r| r.rule == rule.id && r.dialect == dialect)
             .cloned()
             .collect();
         let verdict = aggregate(scenarios.iter().map(|s| s.verdict));
@@ -113,21 +125,26 @@ pub fn judge(catalogue: &Catalogue, config: &RunConfig, records: &[ScenarioRecor
         let mut known_failure = None;
         if let Some(e) = expectation {
             if e.expired {
-                notes.push(format!(
+                // Said once, however many dialects the rule is judged in.
+                let note = format!(
                     "the expectation for {} expired on {}: review it ({})",
                     e.rule, e.expires, e.reason
-                ));
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
             } else if verdict == Verdict::Fail {
                 known_failure = Some(format!("{} (until {})", e.reason, e.expires));
             } else if verdict == Verdict::Pass {
                 notes.push(format!(
-                    "{} is listed as a known failure but passed: remove its entry from the expectations file",
+                    "{} ({dialect}) is listed as a known failure but passed: remove its entry from the expectations file",
                     e.rule
                 ));
             }
         }
         rules.push(RuleResult {
             id: rule.id.clone(),
+            dialect,
             level: rule.level,
             verdict,
             scenarios,
@@ -159,7 +176,7 @@ pub fn judge(catalogue: &Catalogue, config: &RunConfig, records: &[ScenarioRecor
             "could not judge {}",
             unjudged
                 .iter()
-                .map(|r| format!("{} ({})", r.id, r.verdict.as_str()))
+                .map(|r| format!("{} {} ({})", r.dialect, r.id, r.verdict.as_str()))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));

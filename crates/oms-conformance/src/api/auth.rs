@@ -31,7 +31,7 @@ pub enum BadCredentials {
 impl Api {
     /// The credentials of project `p`.
     pub fn auth(&self, p: usize) -> Auth {
-        let project = &self.projects[p];
+        let project = &self.shared.projects[p];
         match &project.credential {
             Credential::Token(token) => Auth::Token {
                 token: token.clone(),
@@ -76,7 +76,7 @@ impl Api {
                 ak: Secret::new("OMSCONFORMANCEUNKNOWNAK"),
                 sk: Secret::new("oms-conformance-unknown-secret-key"),
                 security_token: None,
-                project_id: self.projects[p].id.clone(),
+                project_id: self.shared.projects[p].id.clone(),
                 whose: "an access key the target does not know".to_owned(),
                 clock_offset: 0,
                 tamper: false,

@@ -3,7 +3,9 @@
 //! exchange, and the decoding of what the target answered into neutral terms
 //! ([`TaskState`], the ids of a list page, a [`Census`]). Everything the World,
 //! the checks and the cleanup know of a dialect goes through here; the paths,
-//! bodies and JSON shapes of each dialect live in its own module (`v1.rs`).
+//! bodies and JSON shapes of each dialect live in its own module (`v1.rs`,
+//! `v2.rs`); the dialects of one run share the target, its gates and its
+//! request count ([`Api::in_dialect`]).
 //! Judgements still read the raw JSON and headers of the exchanges.
 //!
 //! Every DELETE exchange of the run is kept here, for the whole-run rules
@@ -16,6 +18,7 @@
 
 mod auth;
 mod v1;
+mod v2;
 
 pub use auth::BadCredentials;
 
@@ -27,23 +30,49 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use crate::config::Project;
-use crate::http::{Auth, Client, Exchange, Method, Outgoing};
+use crate::http::{Auth, Client, Exchange, Method, Outgoing, Shape};
 use crate::secret::Secret;
 
 /// Consecutive transport failures after which the target counts as gone.
 const GIVE_UP_AFTER: usize = 8;
 
-/// The version of the OMS task API a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A version of the OMS task API a target speaks.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// The v1 API of `shared/spec/oms-v1-api.md` (`v1.rs`).
     V1,
+    /// The v2 API of `shared/spec/oms-v2-api.md` (`v2.rs`), which the SDKs send.
+    V2,
+}
+
+impl Dialect {
+    /// Every dialect the kit speaks, in report order.
+    pub const ALL: [Dialect; 2] = [Dialect::V1, Dialect::V2];
+
+    /// Its name in profiles, tags and reports: `v1`, `v2`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+
+    /// The dialect a name names, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A task's state, whatever number a dialect gives it.
-///
-/// v2 adds a retrying and a pausing state (issue 10 adds their variants with
-/// the v2 dialect); v1 has neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskState {
     /// Created, not yet schedulable (v1 only: v2 has no such state).
@@ -54,6 +83,10 @@ pub enum TaskState {
     Stopped,
     Failed,
     Succeeded,
+    /// Retrying after transient failures (v2 only: 6).
+    Retrying,
+    /// Being stopped: between the stop and "stopped" (v2 only: 7).
+    Pausing,
     /// A status value the dialect does not define, as the target sent it.
     Other(i64),
 }
@@ -62,6 +95,12 @@ impl TaskState {
     /// Whether the engine moves a task in this state no further by itself.
     pub fn rests(self) -> bool {
         matches!(self, Self::Stopped | Self::Failed | Self::Succeeded)
+    }
+
+    /// Whether the task is at work, so that its delete is refused: running,
+    /// retrying or pausing.
+    pub fn busy(self) -> bool {
+        matches!(self, Self::Running | Self::Retrying | Self::Pausing)
     }
 }
 
@@ -74,6 +113,8 @@ impl fmt::Display for TaskState {
             Self::Stopped => f.write_str("stopped"),
             Self::Failed => f.write_str("failed"),
             Self::Succeeded => f.write_str("succeeded"),
+            Self::Retrying => f.write_str("retrying"),
+            Self::Pausing => f.write_str("pausing"),
             Self::Other(value) => write!(f, "{value} (undefined)"),
         }
     }
@@ -167,44 +208,71 @@ struct Call {
     body: Option<Value>,
 }
 
+/// What the dialects of one run share: the target, its projects and their
+/// gates (a census in one dialect must hold off creates in the other), and
+/// whether the target still answers.
 #[derive(Debug)]
-pub struct Api {
+struct Shared {
     http: Client,
-    dialect: Dialect,
     projects: Vec<Project>,
     gates: Vec<RwLock<()>>,
-    deletes: Mutex<Vec<Arc<Exchange>>>,
     sent: AtomicUsize,
     failures_in_a_row: AtomicUsize,
     target_gone: AtomicBool,
 }
 
+/// The task API of one target in one dialect.
+#[derive(Debug)]
+pub struct Api {
+    shared: Arc<Shared>,
+    dialect: Dialect,
+    /// This dialect's DELETE exchanges, for its whole-run rules.
+    deletes: Mutex<Vec<Arc<Exchange>>>,
+}
+
 impl Api {
     pub fn new(http: Client, dialect: Dialect, projects: Vec<Project>) -> Self {
         let gates = projects.iter().map(|_| RwLock::new(())).collect();
-        Self {
+        let shared = Shared {
             http,
-            dialect,
             projects,
             gates,
-            deletes: Mutex::new(Vec::new()),
             sent: AtomicUsize::new(0),
             failures_in_a_row: AtomicUsize::new(0),
             target_gone: AtomicBool::new(false),
+        };
+        Self {
+            shared: Arc::new(shared),
+            dialect,
+            deletes: Mutex::new(Vec::new()),
         }
     }
 
+    /// The same target in `dialect`: one client, one set of gates, one count
+    /// of requests; a log of deletes of its own.
+    pub fn in_dialect(&self, dialect: Dialect) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            dialect,
+            deletes: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     pub fn base_url(&self) -> &str {
-        self.http.base_url()
+        self.shared.http.base_url()
     }
 
     pub fn projects(&self) -> &[Project] {
-        &self.projects
+        &self.shared.projects
     }
 
     /// Whether the target stopped answering (many transport failures in a row).
     pub fn target_gone(&self) -> bool {
-        self.target_gone.load(Ordering::Relaxed)
+        self.shared.target_gone.load(Ordering::Relaxed)
     }
 
     /// Every DELETE exchange so far, in the order they completed.
@@ -217,17 +285,23 @@ impl Api {
 
     /// How many requests the run sent.
     pub fn sent(&self) -> usize {
-        self.sent.load(Ordering::Relaxed)
+        self.shared.sent.load(Ordering::Relaxed)
     }
 
     pub async fn send(&self, out: Outgoing) -> Arc<Exchange> {
-        let exchange = Arc::new(self.http.send(&out).await);
+        let exchange = Arc::new(self.shared.http.send(&out).await);
         if exchange.response.is_some() {
-            self.failures_in_a_row.store(0, Ordering::Relaxed);
-        } else if self.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= GIVE_UP_AFTER {
-            self.target_gone.store(true, Ordering::Relaxed);
+            self.shared.failures_in_a_row.store(0, Ordering::Relaxed);
+        } else if self
+            .shared
+            .failures_in_a_row
+            .fetch_add(1, Ordering::Relaxed)
+            + 1
+            >= GIVE_UP_AFTER
+        {
+            self.shared.target_gone.store(true, Ordering::Relaxed);
         }
-        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.shared.sent.fetch_add(1, Ordering::Relaxed);
         if exchange.method == Method::Delete
             && let Ok(mut log) = self.deletes.lock()
         {
@@ -236,30 +310,31 @@ impl Api {
         exchange
     }
 
-    /// Sends `call` with `auth`.
-    async fn send_as(&self, call: Call, auth: Auth, raw: bool) -> Arc<Exchange> {
+    /// Sends `call` with `auth`, in the kit's own shape unless `shape` says.
+    async fn send_as(&self, call: Call, auth: Auth, raw: bool, shape: Shape) -> Arc<Exchange> {
         self.send(Outgoing {
             method: call.method,
             target: call.target,
             auth,
             body: call.body.map(|b| b.to_string().into_bytes()),
             raw,
+            shape,
         })
         .await
     }
 
     /// Sends `call` with project `p`'s credentials.
     async fn send_for(&self, p: usize, call: Call) -> Arc<Exchange> {
-        self.send_as(call, self.auth(p), false).await
+        self.send_as(call, self.auth(p), false, Shape::Kit).await
     }
 
     fn pid(&self, p: usize) -> &str {
-        &self.projects[p].id
+        &self.shared.projects[p].id
     }
 
     /// Creates a task; holds the project's gate shared.
     pub async fn create(&self, p: usize, body: &Value) -> Arc<Exchange> {
-        let _gate = self.gates[p].read().await;
+        let _gate = self.shared.gates[p].read().await;
         self.create_ungated(p, body).await
     }
 
@@ -267,6 +342,7 @@ impl Api {
     pub async fn create_ungated(&self, p: usize, body: &Value) -> Arc<Exchange> {
         let call = match self.dialect {
             Dialect::V1 => v1::create(self.pid(p), body),
+            Dialect::V2 => v2::create(self.pid(p), body),
         };
         self.send_for(p, call).await
     }
@@ -274,6 +350,7 @@ impl Api {
     pub async fn get(&self, p: usize, id: i64) -> Arc<Exchange> {
         let call = match self.dialect {
             Dialect::V1 => v1::get(self.pid(p), id),
+            Dialect::V2 => v2::get(self.pid(p), id),
         };
         self.send_for(p, call).await
     }
@@ -283,6 +360,7 @@ impl Api {
     pub async fn probe(&self, p: usize) -> Arc<Exchange> {
         let call = match self.dialect {
             Dialect::V1 => v1::count(self.pid(p)),
+            Dialect::V2 => v2::probe(self.pid(p)),
         };
         self.send_for(p, call).await
     }
@@ -291,21 +369,44 @@ impl Api {
     pub async fn list(&self, p: usize) -> Result<Listing, Unread> {
         match self.dialect {
             Dialect::V1 => v1::list(self, p).await,
+            Dialect::V2 => v2::list(self, p).await,
         }
     }
 
     /// Project `p`'s count and list, read under its exclusive gate.
     pub async fn census(&self, p: usize) -> Result<Census, Unread> {
         match self.dialect {
-            Dialect::V1 => v1::census(self, p).await,
+            Dialect::V1 => v1::census(self, p, None).await,
+            Dialect::V2 => v2::census(self, p, None).await,
+        }
+    }
+
+    /// [`Self::census`] of the tasks in `state` only (the list's status filter).
+    pub async fn census_in(&self, p: usize, state: TaskState) -> Result<Census, Unread> {
+        let unnumbered = || {
+            Unread::Inconclusive(format!(
+                "{} has no status number for a {state} task",
+                self.dialect
+            ))
+        };
+        match self.dialect {
+            Dialect::V1 => {
+                let number = v1::status_number(state).ok_or_else(unnumbered)?;
+                v1::census(self, p, Some(number)).await
+            }
+            Dialect::V2 => {
+                let number = v2::status_number(state).ok_or_else(unnumbered)?;
+                v2::census(self, p, Some(number)).await
+            }
         }
     }
 
     /// Stops a running task; holds the project's gate shared.
     pub async fn stop(&self, p: usize, id: i64) -> Arc<Exchange> {
-        let _gate = self.gates[p].read().await;
+        let _gate = self.shared.gates[p].read().await;
         let call = match self.dialect {
             Dialect::V1 => v1::stop(self.pid(p), id),
+            Dialect::V2 => v2::stop(self.pid(p), id),
         };
         self.send_for(p, call).await
     }
@@ -313,9 +414,10 @@ impl Api {
     /// Starts a stopped or failed task again with the buckets' `keys`; holds the
     /// project's gate shared.
     pub async fn start(&self, p: usize, id: i64, keys: &StartKeys) -> Arc<Exchange> {
-        let _gate = self.gates[p].read().await;
+        let _gate = self.shared.gates[p].read().await;
         let call = match self.dialect {
             Dialect::V1 => v1::start(self.pid(p), id, keys),
+            Dialect::V2 => v2::start(self.pid(p), id, keys),
         };
         self.send_for(p, call).await
     }
@@ -328,26 +430,49 @@ impl Api {
         segment: &str,
         delete: Delete,
     ) -> Arc<Exchange> {
-        let _gate = self.gates[path_project].read().await;
+        let _gate = self.shared.gates[path_project].read().await;
         let auth = delete.auth.unwrap_or_else(|| self.auth(path_project));
         let mut call = match self.dialect {
             Dialect::V1 => v1::delete(self.pid(path_project), segment),
+            Dialect::V2 => v2::delete(self.pid(path_project), segment),
         };
         call.target.push_str(&delete.query);
         call.body = delete.body;
-        self.send_as(call, auth, delete.raw).await
+        self.send_as(call, auth, delete.raw, delete.shape).await
+    }
+
+    /// `DELETE` of a route beside task `id` that is not the task itself (the
+    /// collection, an action of the task, a sibling route): `None` when the
+    /// dialect has no such route.
+    pub async fn delete_route(&self, p: usize, id: i64, route: Route) -> Option<Arc<Exchange>> {
+        let suffix = match (self.dialect, route) {
+            (Dialect::V1, Route::Collection) => String::new(),
+            (Dialect::V1, _) => return None,
+            (Dialect::V2, Route::Collection) => String::new(),
+            (Dialect::V2, Route::BatchUpdate) => "/batch-update".to_owned(),
+            (Dialect::V2, Route::Stop) => format!("/{id}/stop"),
+            (Dialect::V2, Route::Start) => format!("/{id}/start"),
+            (Dialect::V2, Route::BandwidthPolicy) => format!("/{id}/bandwidth-policy"),
+        };
+        let _gate = self.shared.gates[p].read().await;
+        let call = match self.dialect {
+            Dialect::V1 => v1::delete_below(self.pid(p), &suffix),
+            Dialect::V2 => v2::delete_below(self.pid(p), &suffix),
+        };
+        Some(self.send_for(p, call).await)
     }
 
     /// Holds project `p`'s gate exclusively: no task of the run is created or
     /// removed there until the guard drops.
     pub async fn exclusive(&self, p: usize) -> tokio::sync::RwLockWriteGuard<'_, ()> {
-        self.gates[p].write().await
+        self.shared.gates[p].write().await
     }
 
     /// The state in a task object (the body of a `GET`, an item of a list).
     pub fn state(&self, task: &Value) -> Option<TaskState> {
         match self.dialect {
             Dialect::V1 => v1::state(task),
+            Dialect::V2 => v2::state(task),
         }
     }
 
@@ -360,6 +485,7 @@ impl Api {
     pub fn page(&self, exchange: &Exchange) -> Option<Vec<i64>> {
         match self.dialect {
             Dialect::V1 => v1::page(exchange),
+            Dialect::V2 => v2::page(exchange),
         }
     }
 
@@ -367,6 +493,7 @@ impl Api {
     pub fn progress_fields(&self) -> &'static [&'static str] {
         match self.dialect {
             Dialect::V1 => &v1::PROGRESS,
+            Dialect::V2 => &v2::PROGRESS,
         }
     }
 
@@ -400,4 +527,32 @@ pub struct Delete {
     pub query: String,
     /// Send the request target unnormalized.
     pub raw: bool,
+    /// Whose request it looks like (the kit's, the SDK's, Terraform's).
+    pub shape: Shape,
+}
+
+/// A route beside a task's own that a `DELETE` must not treat as the task
+/// (`oms-v2-api.md` §2: sibling routes share the `/tasks/…` namespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The collection itself (`…/tasks`).
+    Collection,
+    /// `…/tasks/batch-update`, a sibling route whose last segment is not an id.
+    BatchUpdate,
+    /// `…/tasks/{id}/stop`.
+    Stop,
+    /// `…/tasks/{id}/start`.
+    Start,
+    /// `…/tasks/{id}/bandwidth-policy`.
+    BandwidthPolicy,
+}
+
+impl Route {
+    pub const ALL: [Route; 5] = [
+        Route::Collection,
+        Route::BatchUpdate,
+        Route::Stop,
+        Route::Start,
+        Route::BandwidthPolicy,
+    ];
 }

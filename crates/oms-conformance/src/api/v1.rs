@@ -46,13 +46,43 @@ pub(super) fn delete(pid: &str, segment: &str) -> Call {
     call(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
 }
 
-fn list_page(pid: &str, start: usize) -> Call {
-    let target = format!("{}?start={start}&limit={PAGE}", tasks(pid));
+/// `DELETE` of a path below the collection that is not a task: `suffix` is
+/// appended as is.
+pub(super) fn delete_below(pid: &str, suffix: &str) -> Call {
+    call(Method::Delete, format!("{}{suffix}", tasks(pid)), None)
+}
+
+fn filter(state: Option<i64>) -> String {
+    state.map(|s| format!("&state={s}")).unwrap_or_default()
+}
+
+fn list_page(pid: &str, start: usize, state: Option<i64>) -> Call {
+    let target = format!("{}?start={start}&limit={PAGE}{}", tasks(pid), filter(state));
     call(Method::Get, target, None)
 }
 
 pub(super) fn count(pid: &str) -> Call {
-    call(Method::Get, format!("{}?totalcount=true", tasks(pid)), None)
+    count_of(pid, None)
+}
+
+fn count_of(pid: &str, state: Option<i64>) -> Call {
+    let target = format!("{}?totalcount=true{}", tasks(pid), filter(state));
+    call(Method::Get, target, None)
+}
+
+/// The number a state has in v1, for a list filter; v1 has no retrying or
+/// pausing state.
+pub(super) fn status_number(state: TaskState) -> Option<i64> {
+    Some(match state {
+        TaskState::Initializing => 0,
+        TaskState::Waiting => 1,
+        TaskState::Running => 2,
+        TaskState::Stopped => 3,
+        TaskState::Failed => 4,
+        TaskState::Succeeded => 5,
+        TaskState::Retrying | TaskState::Pausing => return None,
+        TaskState::Other(n) => n,
+    })
 }
 
 pub(super) fn stop(pid: &str, id: i64) -> Call {
@@ -108,9 +138,14 @@ fn taskcount(exchange: &Exchange) -> Option<i64> {
 
 /// Page by page, until a page is not full.
 pub(super) async fn list(api: &Api, p: usize) -> Result<Listing, Unread> {
+    list_of(api, p, None).await
+}
+
+/// [`list`] of the tasks in one state only.
+async fn list_of(api: &Api, p: usize, state: Option<i64>) -> Result<Listing, Unread> {
     let mut listing = Listing::default();
     for _ in 0..MAX_PAGES {
-        let call = list_page(api.pid(p), listing.len());
+        let call = list_page(api.pid(p), listing.len(), state);
         let exchange = answered(api.send_for(p, call).await)?;
         let Some(ids) = page(&exchange) else {
             return Err(Unread::Inconclusive(format!(
@@ -131,12 +166,12 @@ pub(super) async fn list(api: &Api, p: usize) -> Result<Listing, Unread> {
 
 /// The count, the list, and the count again, under the exclusive gate; read
 /// again when the two counts differ (a task of someone else's came or went).
-pub(super) async fn census(api: &Api, p: usize) -> Result<Census, Unread> {
+pub(super) async fn census(api: &Api, p: usize, state: Option<i64>) -> Result<Census, Unread> {
     for _attempt in 0..CENSUS_ATTEMPTS {
         let exclusive = api.exclusive(p).await;
-        let before = answered(api.send_for(p, count(api.pid(p))).await)?;
-        let listing = list(api, p).await?;
-        let after = answered(api.send_for(p, count(api.pid(p))).await)?;
+        let before = answered(api.send_for(p, count_of(api.pid(p), state)).await)?;
+        let listing = list_of(api, p, state).await?;
+        let after = answered(api.send_for(p, count_of(api.pid(p), state)).await)?;
         drop(exclusive);
         let (Some(counted), Some(again)) = (taskcount(&before), taskcount(&after)) else {
             return Err(Unread::Inconclusive(format!(
@@ -224,7 +259,7 @@ mod tests {
     #[test]
     fn lists_page_by_start_index_and_count_separately() {
         assert_eq!(
-            list_page("p1", 200).target,
+            list_page("p1", 200, None).target,
             "/v1/p1/objectstorage/task?start=200&limit=100"
         );
         assert_eq!(

@@ -23,15 +23,23 @@ pub use credentials::{Credential, CredentialOverrides, Project};
 pub use declared::{Answer, Declared};
 pub use expectations::Expectation;
 
-use self::profile::{CreateFile, DeadlinesFile, DisabledFile, Origin, ProfileFile};
+use self::profile::{CreateFile, CreateSetFile, DeadlinesFile, DisabledFile, Origin, ProfileFile};
+use crate::api::Dialect;
 use crate::catalogue::Catalogue;
 use crate::secret::{collect_secret_fields, redacted};
 use crate::time::{civil_date, parse_duration};
 
 /// Capabilities a profile may disable; scenarios name the ones they need with
 /// `@needs:<capability>` tags. `aksk` (signing with each project's AK/SK) is off
-/// by itself when a project authenticates with a token.
-pub const CAPABILITIES: [&str; 4] = ["quota", "failing-task", "second-project", "aksk"];
+/// by itself when a project authenticates with a token, `both-dialects` (one
+/// task seen through v1 and v2) when the run judges one dialect.
+pub const CAPABILITIES: [&str; 5] = [
+    "quota",
+    "failing-task",
+    "second-project",
+    "aksk",
+    "both-dialects",
+];
 
 /// The labels of the two projects a profile may name, in the order of
 /// [`Overrides::credentials`].
@@ -64,7 +72,7 @@ pub enum ConfigError {
     },
 }
 
-/// The three create bodies a profile names. They carry the source and target
+/// The three create bodies a profile names for one dialect. They carry the source and target
 /// AK/SK, so `Debug` shows them with those fields redacted.
 #[derive(Clone)]
 pub struct CreateBodies {
@@ -120,8 +128,11 @@ pub enum Target {
 pub struct RunConfig {
     pub profile_name: String,
     pub target: Target,
+    /// The dialects judged, in report order; never empty.
+    pub apis: Vec<Dialect>,
     pub projects: Vec<Project>,
-    pub bodies: CreateBodies,
+    /// The create bodies of each dialect of `apis`, in that order.
+    pub bodies: Vec<(Dialect, CreateBodies)>,
     pub deadlines: Deadlines,
     pub strict: bool,
     pub declared: Declared,
@@ -153,6 +164,8 @@ pub struct Overrides {
     pub report_dir: Option<PathBuf>,
     pub features_dir: Option<PathBuf>,
     pub rules: Vec<String>,
+    /// `--api`: the dialects to judge, over the profile's `api`.
+    pub api: Vec<String>,
     /// Token, AK, SK and security token of the first and second projects, in
     /// that order, over the profile's (`OMS_CONFORMANCE_TOKEN_FIRST`,
     /// `…_AK_FIRST`, …, `…_SECURITY_TOKEN_SECOND`).
@@ -173,13 +186,21 @@ impl RunConfig {
     pub fn resolve(overrides: Overrides, catalogue: &Catalogue) -> Result<Self, ConfigError> {
         let (origin, file) = Origin::load(overrides.profile.as_deref())?;
         let projects = projects(&file, &overrides.credentials).map_err(|m| origin.error(m))?;
-        let bodies = bodies(&origin, &file.create)?;
+        let apis = apis(&overrides.api, file.api.as_deref()).map_err(|e| match e {
+            ApiChoice::Option(message) => ConfigError::Option {
+                option: "--api",
+                message,
+            },
+            ApiChoice::Profile(message) => origin.error(message),
+        })?;
+        let bodies = bodies(&origin, &file.create, &apis)?;
         let deadlines = deadlines(&file.deadlines, &overrides).map_err(|m| origin.error(m))?;
         let declared = declared::declared(&file.declared).map_err(|m| origin.error(m))?;
         let disabled_rules =
             disabled_rules(&file.disabled, catalogue).map_err(|m| origin.error(m))?;
-        let disabled_capabilities = disabled_capabilities(&file.disabled, &projects, &bodies)
-            .map_err(|m| origin.error(m))?;
+        let disabled_capabilities =
+            disabled_capabilities(&file.disabled, &projects, &bodies, &apis)
+                .map_err(|m| origin.error(m))?;
         let today = civil_date(overrides.now_unix);
         let expectations = match expectations::path(
             overrides.expectations.as_deref(),
@@ -194,6 +215,7 @@ impl RunConfig {
         Ok(Self {
             profile_name: file.name,
             target,
+            apis,
             projects,
             bodies,
             deadlines,
@@ -215,6 +237,14 @@ impl RunConfig {
         })
     }
 
+    /// The create bodies of `dialect` (one of [`Self::apis`]).
+    pub fn bodies_for(&self, dialect: Dialect) -> Option<&CreateBodies> {
+        self.bodies
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map(|(_, set)| set)
+    }
+
     /// Every secret value of the run, for redaction of anything that is logged.
     pub fn secrets(&self) -> Vec<String> {
         let mut secrets: Vec<String> = Vec::new();
@@ -231,13 +261,15 @@ impl RunConfig {
                 }
             }
         }
-        let bodies = [
-            Some(&self.bodies.running),
-            Some(&self.bodies.succeeding),
-            self.bodies.failing.as_ref(),
-        ];
-        for body in bodies.into_iter().flatten() {
-            collect_secret_fields(body, &mut secrets);
+        for (_, set) in &self.bodies {
+            let bodies = [
+                Some(&set.running),
+                Some(&set.succeeding),
+                set.failing.as_ref(),
+            ];
+            for body in bodies.into_iter().flatten() {
+                collect_secret_fields(body, &mut secrets);
+            }
         }
         secrets.retain(|s| s.len() >= 4);
         secrets.sort();
@@ -266,8 +298,87 @@ fn projects(
     Ok(projects)
 }
 
-/// The create bodies the profile names, each a JSON object.
-fn bodies(origin: &Origin, create: &CreateFile) -> Result<CreateBodies, ConfigError> {
+/// Why the dialects could not be chosen: a bad `--api`, or a bad `api` in the profile.
+enum ApiChoice {
+    Option(String),
+    Profile(String),
+}
+
+/// The dialects to judge: `--api` over the profile's `api` over v1, each named
+/// once.
+fn apis(given: &[String], in_profile: Option<&[String]>) -> Result<Vec<Dialect>, ApiChoice> {
+    let (names, wrap): (&[String], fn(String) -> ApiChoice) = if given.is_empty() {
+        (in_profile.unwrap_or_default(), ApiChoice::Profile)
+    } else {
+        (given, ApiChoice::Option)
+    };
+    if names.is_empty() {
+        return match in_profile {
+            Some([]) => Err(wrap("api is empty: name v1, v2 or both".to_owned())),
+            _ => Ok(vec![Dialect::V1]),
+        };
+    }
+    let mut apis = Vec::new();
+    for name in names {
+        let Some(dialect) = Dialect::parse(name.trim()) else {
+            let known: Vec<&str> = Dialect::ALL.iter().map(|d| d.as_str()).collect();
+            return Err(wrap(format!(
+                "unknown API dialect `{name}` (known: {})",
+                known.join(", ")
+            )));
+        };
+        if apis.contains(&dialect) {
+            return Err(wrap(format!("API dialect `{name}` is named twice")));
+        }
+        apis.push(dialect);
+    }
+    apis.sort();
+    Ok(apis)
+}
+
+/// The create bodies the profile names for each dialect judged: `[create]` for
+/// v1, `[create.v2]` for v2.
+fn bodies(
+    origin: &Origin,
+    create: &CreateFile,
+    apis: &[Dialect],
+) -> Result<Vec<(Dialect, CreateBodies)>, ConfigError> {
+    let mut sets = Vec::new();
+    for dialect in apis {
+        let set = match dialect {
+            Dialect::V1 => match (&create.running, &create.succeeding) {
+                (Some(running), Some(succeeding)) => CreateSetFile {
+                    running: running.clone(),
+                    succeeding: succeeding.clone(),
+                    failing: create.failing.clone(),
+                },
+                _ => {
+                    return Err(origin.error(
+                        "v1 is judged but [create] does not name `running` and `succeeding` bodies"
+                            .to_owned(),
+                    ));
+                }
+            },
+            Dialect::V2 => match &create.v2 {
+                Some(set) => CreateSetFile {
+                    running: set.running.clone(),
+                    succeeding: set.succeeding.clone(),
+                    failing: set.failing.clone(),
+                },
+                None => {
+                    return Err(origin.error(
+                        "v2 is judged but the profile has no [create.v2] bodies".to_owned(),
+                    ));
+                }
+            },
+        };
+        sets.push((*dialect, bodies_of(origin, &set)?));
+    }
+    Ok(sets)
+}
+
+/// One dialect's create bodies, each a JSON object.
+fn bodies_of(origin: &Origin, create: &CreateSetFile) -> Result<CreateBodies, ConfigError> {
     let body = |relative: &str| -> Result<serde_json::Value, ConfigError> {
         let (path, text) = origin.read(relative, "create body")?;
         let value: serde_json::Value =
@@ -339,7 +450,8 @@ fn disabled_rules(
 fn disabled_capabilities(
     disabled: &DisabledFile,
     projects: &[Project],
-    bodies: &CreateBodies,
+    bodies: &[(Dialect, CreateBodies)],
+    apis: &[Dialect],
 ) -> Result<BTreeMap<String, String>, String> {
     if let Some(capability) = disabled
         .capabilities
@@ -367,10 +479,15 @@ fn disabled_capabilities(
                 )
             });
     }
-    if bodies.failing.is_none() {
+    if bodies.iter().all(|(_, set)| set.failing.is_none()) {
         disabled_capabilities
             .entry("failing-task".to_owned())
             .or_insert_with(|| "the profile names no create body for a failing task".to_owned());
+    }
+    if apis.len() < 2 {
+        disabled_capabilities
+            .entry("both-dialects".to_owned())
+            .or_insert_with(|| format!("the run judges {} only", apis[0]));
     }
     Ok(disabled_capabilities)
 }

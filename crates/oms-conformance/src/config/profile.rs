@@ -15,7 +15,7 @@ use super::{ConfigError, one_line};
 const REFERENCE_PROFILE: &str = include_str!("../../../../fixtures/profiles/reference.toml");
 /// The create bodies the reference profile names, embedded so that the binary runs
 /// the default suite from any directory.
-const REFERENCE_BODIES: [(&str, &str); 3] = [
+const REFERENCE_BODIES: [(&str, &str); 6] = [
     (
         "../create/running.json",
         include_str!("../../../../fixtures/create/running.json"),
@@ -28,6 +28,18 @@ const REFERENCE_BODIES: [(&str, &str); 3] = [
         "../create/failing.json",
         include_str!("../../../../fixtures/create/failing.json"),
     ),
+    (
+        "../create/v2/running.json",
+        include_str!("../../../../fixtures/create/v2/running.json"),
+    ),
+    (
+        "../create/v2/succeeding.json",
+        include_str!("../../../../fixtures/create/v2/succeeding.json"),
+    ),
+    (
+        "../create/v2/failing.json",
+        include_str!("../../../../fixtures/create/v2/failing.json"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -35,8 +47,11 @@ const REFERENCE_BODIES: [(&str, &str); 3] = [
 pub(super) struct ProfileFile {
     pub(super) name: String,
     pub(super) base_url: Option<String>,
+    /// The dialects the target serves; none named means v1.
+    pub(super) api: Option<Vec<String>>,
     pub(super) first_project: ProjectFile,
     pub(super) second_project: Option<ProjectFile>,
+    #[serde(default)]
     pub(super) create: CreateFile,
     #[serde(default)]
     pub(super) deadlines: DeadlinesFile,
@@ -58,9 +73,20 @@ pub(super) struct ProjectFile {
     pub(super) security_token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[create]`: the v1 bodies, and in `[create.v2]` the v2 ones.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateFile {
+    pub(super) running: Option<String>,
+    pub(super) succeeding: Option<String>,
+    pub(super) failing: Option<String>,
+    pub(super) v2: Option<CreateSetFile>,
+}
+
+/// One dialect's create bodies.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CreateSetFile {
     pub(super) running: String,
     pub(super) succeeding: String,
     pub(super) failing: Option<String>,

@@ -95,7 +95,32 @@ pub struct Outgoing {
     pub body: Option<Vec<u8>>,
     /// Send the request target unnormalized (hyper) where the scheme allows.
     pub raw: bool,
+    /// Whose request it looks like: the kit's own, or a real client's.
+    pub shape: Shape,
 }
+
+/// The headers a request goes out with, as a given client sends them
+/// (`oms-v2-api.md` §5.1, §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// The kit's own: `Content-Type: application/json`, every header signed.
+    #[default]
+    Kit,
+    /// The Python SDK's: its `User-Agent`, `Accept`, `Content-Type:
+    /// application/json`, `X-Project-Id` signed with the rest, and an explicit
+    /// `Content-Length: 0` on a request without a body.
+    Sdk,
+    /// The Terraform provider's (golangsdk): no `Content-Type` and no
+    /// `Content-Length` on a request without a body, `Accept:
+    /// application/json`, and `X-Project-Id` set after signing, so unsigned.
+    Terraform,
+}
+
+/// The `User-Agent` of the SDK-shaped request: the one the v2 known-answer
+/// signatures of `oms-v2-api.md` §5.1 were made with.
+const SDK_USER_AGENT: &str = "huaweicloud-usdk-python/3.0";
+/// The `User-Agent` of the Terraform-shaped request.
+const TERRAFORM_USER_AGENT: &str = "terraform-provider-huaweicloud golangsdk";
 
 /// The client could not be built or the target URL is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -314,10 +339,28 @@ impl Client {
     /// Every header of the request, the ones its authentication adds last.
     fn headers(&self, out: &Outgoing, wire: Option<&Wire>) -> OutHeaders {
         let mut headers = OutHeaders::default();
-        headers.push("Content-Type", "application/json", Shown::Plain);
-        headers.push("User-Agent", USER_AGENT, Shown::Omitted);
         let host = wire.and_then(Wire::host).unwrap_or(&self.base.host_header);
-        headers.push("Host", host, Shown::Omitted);
+        match out.shape {
+            Shape::Kit => {
+                headers.push("Content-Type", "application/json", Shown::Plain);
+                headers.push("User-Agent", USER_AGENT, Shown::Omitted);
+                headers.push("Host", host, Shown::Omitted);
+            }
+            Shape::Sdk => {
+                headers.push("User-Agent", SDK_USER_AGENT, Shown::Plain);
+                headers.push("Accept", "*/*", Shown::Plain);
+                headers.push("Content-Type", "application/json", Shown::Plain);
+                if out.body.as_ref().is_none_or(Vec::is_empty) {
+                    headers.push("Content-Length", "0", Shown::Plain);
+                }
+                headers.push("Host", host, Shown::Omitted);
+            }
+            Shape::Terraform => {
+                headers.push("User-Agent", TERRAFORM_USER_AGENT, Shown::Plain);
+                headers.push("Accept", "application/json", Shown::Plain);
+                headers.push("Host", host, Shown::Omitted);
+            }
+        }
         authorize(&mut headers, out, wire.map(Wire::target));
         headers
     }
@@ -338,7 +381,8 @@ impl Client {
         for (name, value) in headers.wire() {
             request = request.header(name, value);
         }
-        if let Some(body) = &out.body {
+        // An empty body is sent as none: what a client that has no body sends.
+        if let Some(body) = out.body.as_ref().filter(|b| !b.is_empty()) {
             request = request.body(body.clone());
         }
         let mut response = request.send().await.map_err(|e| describe_reqwest(&e))?;

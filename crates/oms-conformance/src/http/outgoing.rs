@@ -9,7 +9,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Auth, Outgoing, Redactor, Signing};
+use super::{Auth, Outgoing, Redactor, Shape, Signing};
 use crate::secret::Secret;
 use crate::signing;
 
@@ -119,7 +119,11 @@ pub(super) fn authorize(headers: &mut OutHeaders, out: &Outgoing, target: Option
             }
         }
         Auth::Signed(how) => {
-            headers.push("X-Project-Id", how.project_id.as_str(), Shown::Plain);
+            // golangsdk sets `X-Project-Id` after signing: it is sent, not signed.
+            let unsigned_project = out.shape == Shape::Terraform;
+            if !unsigned_project {
+                headers.push("X-Project-Id", how.project_id.as_str(), Shown::Plain);
+            }
             if let Some(target) = target {
                 let signed = sign(how, out, target, headers);
                 for (name, value) in &signed.headers {
@@ -127,6 +131,9 @@ pub(super) fn authorize(headers: &mut OutHeaders, out: &Outgoing, target: Option
                     headers.push(*name, value.as_str(), Shown::LoggedAs(logged));
                 }
                 headers.hidden.push(signed.signature);
+            }
+            if unsigned_project {
+                headers.push("X-Project-Id", how.project_id.as_str(), Shown::Plain);
             }
             headers.curl_note = signed_curl_note(how);
         }
@@ -242,6 +249,7 @@ mod tests {
             },
             body: None,
             raw: false,
+            shape: Shape::Kit,
         }
     }
 

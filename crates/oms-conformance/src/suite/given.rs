@@ -63,7 +63,7 @@ impl OmsWorld {
         if kind != Kind::Stopped {
             return Ok(snapshot);
         }
-        let stop = self.ctx.api.stop(p, id).await;
+        let stop = self.api.stop(p, id).await;
         let stop = self.keep(stop)?;
         if !stop.is_success() {
             return Err(
@@ -74,7 +74,7 @@ impl OmsWorld {
     }
 
     fn body(&self, kind: Kind) -> Option<Value> {
-        let bodies = &self.ctx.config.bodies;
+        let bodies = self.bodies()?;
         match kind {
             Kind::Running | Kind::Stopped => Some(bodies.running.clone()),
             Kind::Succeeded => Some(bodies.succeeding.clone()),
@@ -94,7 +94,7 @@ impl OmsWorld {
     /// Creates a task and enters it in the ledger; returns its id.
     async fn create(&mut self, p: usize, kind: Kind) -> Result<i64, Halt> {
         let body = self.body_or_halt(kind)?;
-        let exchange = self.ctx.api.create(p, &body).await;
+        let exchange = self.api.create(p, &body).await;
         let exchange = self.keep(exchange)?;
         self.created(p, &exchange)
     }
@@ -107,8 +107,8 @@ impl OmsWorld {
             .and_then(|r| r.json.as_ref()?.get("id")?.as_i64());
         match id {
             Some(id) => {
-                self.ctx.enter_in_ledger(p, id);
-                self.created.push((p, id));
+                self.ctx.enter_in_ledger(self.dialect, p, id);
+                self.created.push((self.dialect, p, id));
                 Ok(id)
             }
             None => Err(self.inconclusive(format!(
@@ -170,7 +170,7 @@ impl OmsWorld {
         let body = self.body_or_halt(kind)?;
         let mut ids = Vec::new();
         {
-            let api = Arc::clone(&self.ctx.api);
+            let api = Arc::clone(&self.api);
             let _exclusive = api.exclusive(p).await;
             for _ in 0..3 {
                 let exchange = self.keep(api.create_ungated(p, &body).await)?;
@@ -206,8 +206,8 @@ impl OmsWorld {
     /// Fills the home project's parallel-task quota with running tasks.
     pub async fn fill_quota(&mut self) -> Result<(), Halt> {
         let p = self.home;
-        let body = self.ctx.config.bodies.running.clone();
-        let api = Arc::clone(&self.ctx.api);
+        let body = self.body_or_halt(Kind::Running)?;
+        let api = Arc::clone(&self.api);
         let quota = self.ctx.config.parallel_quota;
         let creates = futures::future::join_all((0..quota).map(|_| api.create(p, &body))).await;
         let mut ids = Vec::new();
@@ -237,7 +237,7 @@ impl OmsWorld {
         let snapshot = self
             .wait_state(p, id, &[TaskState::Waiting, TaskState::Running])
             .await?;
-        if self.ctx.api.state(&snapshot) != Some(TaskState::Waiting) {
+        if self.api.state(&snapshot) != Some(TaskState::Waiting) {
             return Err(self.inconclusive(format!(
                 "task {id} started running although the quota of {} was full",
                 self.ctx.config.parallel_quota
@@ -282,11 +282,7 @@ impl OmsWorld {
     /// Deletes "the task" with the path project's credentials as a precondition.
     pub async fn given_deleted(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        let delete = self
-            .ctx
-            .api
-            .delete(p, &id.to_string(), Delete::default())
-            .await;
+        let delete = self.api.delete(p, &id.to_string(), Delete::default()).await;
         let delete = self.keep(delete)?;
         if !delete.is_success() {
             return Err(self.inconclusive(format!(

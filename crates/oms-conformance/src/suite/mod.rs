@@ -25,7 +25,7 @@ use cucumber::gherkin::{self, GherkinEnv};
 use cucumber::{World as _, event};
 use futures::future::LocalBoxFuture;
 
-use crate::api::{Api, Delete, TaskState};
+use crate::api::{Api, Delete, Dialect, TaskState};
 use crate::catalogue::Catalogue;
 use crate::check::{Halt, StatusClass as _};
 use crate::config::{CAPABILITIES, RunConfig};
@@ -40,10 +40,16 @@ const EMBEDDED: [(&str, &str); 1] = [(
     include_str!("../../../../features/delete-task.feature"),
 )];
 
-/// Tags scenarios may carry besides `@spec:…` and `@needs:…`.
+/// Tags scenarios may carry besides `@spec:…`, `@needs:…` and `@api:…`.
 pub const PLAIN_TAGS: [&str; 2] = ["serial", "whole-run"];
 /// Prefix of the tag naming the operation of a feature.
 pub const OPERATION_TAG: &str = "operation:";
+/// Prefix of the tag that restricts a rule or a scenario to the dialects it
+/// names (`@api:v1`); without one it runs in every dialect judged.
+pub const API_TAG: &str = "api:";
+/// Prefix of the tag the harness gives each dialect's copy of a feature; the
+/// features themselves never carry it.
+pub const DIALECT_TAG: &str = "dialect:";
 
 tokio::task_local! {
     /// The run a World belongs to; cucumber builds Worlds without arguments.
@@ -69,8 +75,10 @@ pub enum SuiteError {
 /// say of it, read once by [`Planned::of`].
 #[derive(Debug, Clone)]
 pub struct Planned {
-    /// Where it is written: its identity within the run.
+    /// Where it is written, and in which dialect it runs: its identity within
+    /// the run.
     pub key: ScenarioKey,
+    pub dialect: Dialect,
     pub feature_tags: Vec<String>,
     /// The `@OMS-DEL-…` tags of its `Rule:` (exactly one when the suite is tidy).
     pub rule_tags: Vec<String>,
@@ -88,6 +96,7 @@ impl Planned {
         scenario: &gherkin::Scenario,
     ) -> Self {
         let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
+        let dialect = dialect_of(feature);
         Self {
             key: ScenarioKey {
                 file: feature
@@ -96,7 +105,9 @@ impl Planned {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
                 line: scenario.position.line,
+                dialect,
             },
+            dialect,
             feature_tags: feature.tags.clone(),
             rule: rule_tags.first().cloned().unwrap_or_default(),
             rule_tags,
@@ -131,6 +142,7 @@ impl Planned {
     pub fn record(&self, verdict: Verdict, reason: Option<String>) -> ScenarioRecord {
         ScenarioRecord {
             key: self.key.clone(),
+            dialect: self.dialect,
             rule: self.rule.clone(),
             name: self.name.clone(),
             spec: self.spec.clone(),
@@ -191,6 +203,47 @@ pub fn load_features(dir: Option<&Path>) -> Result<Vec<gherkin::Feature>, SuiteE
         );
     }
     Ok(features)
+}
+
+/// The dialect of a feature's copy (see [`in_dialects`]); v1 for a feature
+/// that is no copy.
+fn dialect_of(feature: &gherkin::Feature) -> Dialect {
+    feature
+        .tags
+        .iter()
+        .find_map(|t| Dialect::parse(t.strip_prefix(DIALECT_TAG)?))
+        .unwrap_or(Dialect::V1)
+}
+
+/// Whether tags that may restrict a rule or scenario to some dialects (`@api:…`)
+/// let it run in `dialect`.
+fn runs_in(tags: &[String], dialect: Dialect) -> bool {
+    let mut named = tags
+        .iter()
+        .filter_map(|t| t.strip_prefix(API_TAG))
+        .peekable();
+    named.peek().is_none() || named.any(|name| name == dialect.as_str())
+}
+
+/// One copy of every feature per dialect judged, tagged `@dialect:…` and
+/// named after it, holding only the rules and scenarios that run in it: the
+/// one suite, run once per dialect, concurrently.
+pub fn in_dialects(features: &[gherkin::Feature], apis: &[Dialect]) -> Vec<gherkin::Feature> {
+    let mut copies = Vec::new();
+    for dialect in apis {
+        for feature in features {
+            let mut copy = feature.clone();
+            copy.tags.push(format!("{DIALECT_TAG}{dialect}"));
+            copy.name = format!("{} ({dialect})", feature.name);
+            copy.scenarios.retain(|s| runs_in(&s.tags, *dialect));
+            copy.rules.retain(|r| runs_in(&r.tags, *dialect));
+            for rule in &mut copy.rules {
+                rule.scenarios.retain(|s| runs_in(&s.tags, *dialect));
+            }
+            copies.push(copy);
+        }
+    }
+    copies
 }
 
 /// Every scenario of the features, in order.
@@ -258,12 +311,24 @@ pub fn skip_reason(config: &RunConfig, scenario: &Planned) -> Option<String> {
             return Some(format!("capability {capability} disabled: {reason}"));
         }
     }
+    let needs_failing = scenario.tags.iter().any(|t| t == "needs:failing-task");
+    let no_failing = config
+        .bodies_for(scenario.dialect)
+        .is_none_or(|set| set.failing.is_none());
+    if needs_failing && no_failing {
+        return Some(format!(
+            "capability failing-task disabled: the profile names no {} create body for a failing task",
+            scenario.dialect
+        ));
+    }
     None
 }
 
 /// A task the run created, and whether it was cleaned up.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LedgerEntry {
+    /// The dialect it was created through (and is cleaned up through).
+    pub dialect: Dialect,
     pub project: String,
     pub id: i64,
     pub cleaned: bool,
@@ -276,7 +341,8 @@ pub struct LedgerEntry {
 pub struct RunContext {
     pub config: Arc<RunConfig>,
     pub catalogue: Arc<Catalogue>,
-    pub api: Arc<Api>,
+    /// The target in each dialect judged, in the order of `config.apis`.
+    apis: Vec<Arc<Api>>,
     /// The generated malformed task ids of this run's seed.
     pub generated: Vec<String>,
     pub started: Instant,
@@ -289,17 +355,19 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// `apis` holds the target in each dialect of `config.apis`, in that order.
     pub fn new(
         config: Arc<RunConfig>,
         catalogue: Arc<Catalogue>,
-        api: Arc<Api>,
+        apis: Vec<Arc<Api>>,
         generated: Vec<String>,
         others_total: usize,
     ) -> Self {
+        assert!(!apis.is_empty(), "a run judges at least one dialect");
         Self {
             config,
             catalogue,
-            api,
+            apis,
             generated,
             started: Instant::now(),
             records: Mutex::new(Vec::new()),
@@ -313,17 +381,36 @@ impl RunContext {
     /// The project of the next scenario that names none: round robin, so that the
     /// parallel-task quota of one project is not the bottleneck.
     pub fn next_home(&self) -> usize {
-        self.next_home.fetch_add(1, Ordering::Relaxed) % self.api.projects().len()
+        self.next_home.fetch_add(1, Ordering::Relaxed) % self.apis[0].projects().len()
+    }
+
+    /// The target in `dialect`; the first dialect's when it is not judged.
+    pub fn api(&self, dialect: Dialect) -> &Arc<Api> {
+        self.apis
+            .iter()
+            .find(|a| a.dialect() == dialect)
+            .unwrap_or(&self.apis[0])
+    }
+
+    /// Whether the run judges `dialect`.
+    pub fn judges(&self, dialect: Dialect) -> bool {
+        self.apis.iter().any(|a| a.dialect() == dialect)
+    }
+
+    /// Whether the target stopped answering (in whichever dialect).
+    pub fn target_gone(&self) -> bool {
+        self.apis[0].target_gone()
     }
 
     pub fn others_finished(&self) -> bool {
         self.others_finished.load(Ordering::SeqCst) >= self.others_total
     }
 
-    pub fn enter_in_ledger(&self, project: usize, id: i64) {
+    pub fn enter_in_ledger(&self, dialect: Dialect, project: usize, id: i64) {
         if let Ok(mut ledger) = self.ledger.lock() {
             ledger.push(LedgerEntry {
-                project: self.api.projects()[project].label.to_owned(),
+                dialect,
+                project: self.apis[0].projects()[project].label.to_owned(),
                 id,
                 cleaned: false,
                 note: None,
@@ -332,7 +419,7 @@ impl RunContext {
     }
 
     fn mark_cleaned(&self, project: usize, id: i64, outcome: Result<(), String>) {
-        let label = self.api.projects()[project].label;
+        let label = self.apis[0].projects()[project].label;
         if let Ok(mut ledger) = self.ledger.lock()
             && let Some(entry) = ledger.iter_mut().find(|e| e.project == label && e.id == id)
         {
@@ -358,30 +445,31 @@ impl RunContext {
     /// Stops and deletes every task of the ledger not cleaned yet (after a run
     /// deadline cut scenarios short).
     pub async fn sweep(&self) {
-        let left: Vec<(usize, i64)> = self
+        let left: Vec<(Dialect, usize, i64)> = self
             .ledger()
             .into_iter()
             .filter(|e| !e.cleaned && e.note.is_none())
             .map(|e| {
-                let project = self
-                    .api
+                let project = self.apis[0]
                     .projects()
                     .iter()
                     .position(|p| p.label == e.project);
-                (project.unwrap_or(0), e.id)
+                (e.dialect, project.unwrap_or(0), e.id)
             })
             .collect();
-        if self.api.target_gone() {
-            for (project, id) in left {
+        if self.target_gone() {
+            for (_, project, id) in left {
                 let note = format!("task {id} was left: the target stopped answering");
                 self.mark_cleaned(project, id, Err(note));
             }
             return;
         }
         let within = self.config.deadlines.state;
-        let cleaning = left.iter().map(|(p, id)| clean(&self.api, *p, *id, within));
+        let cleaning = left
+            .iter()
+            .map(|(d, p, id)| clean(self.api(*d), *p, *id, within));
         let outcomes = futures::future::join_all(cleaning).await;
-        for ((project, id), outcome) in left.into_iter().zip(outcomes) {
+        for ((_, project, id), outcome) in left.into_iter().zip(outcomes) {
             self.mark_cleaned(project, id, outcome);
         }
     }
@@ -409,9 +497,9 @@ impl RunContext {
                 let within = self.config.deadlines.state;
                 let cleaning = created
                     .iter()
-                    .map(|(p, id)| clean(&self.api, *p, *id, within));
+                    .map(|(d, p, id)| clean(self.api(*d), *p, *id, within));
                 let outcomes = futures::future::join_all(cleaning).await;
-                for ((project, id), outcome) in created.into_iter().zip(outcomes) {
+                for ((_, project, id), outcome) in created.into_iter().zip(outcomes) {
                     self.mark_cleaned(project, id, outcome);
                 }
                 let mut observed: Vec<String> = world
@@ -452,6 +540,7 @@ impl RunContext {
         };
         print_progress(
             verdict,
+            planned.dialect,
             planned.rule(),
             &planned.name,
             reason.as_deref(),
@@ -470,12 +559,13 @@ impl RunContext {
 
 fn print_progress(
     verdict: Verdict,
+    dialect: Dialect,
     rule: &str,
     name: &str,
     reason: Option<&str>,
     failure: Option<&crate::check::CheckFailure>,
 ) {
-    say!("{:<12} {rule}  {name}", verdict.as_str());
+    say!("{:<12} {dialect} {rule}  {name}", verdict.as_str());
     let detail = match (failure, reason) {
         (Some(f), _) => Some(f.to_string()),
         (None, Some(r)) if verdict != Verdict::Pass => Some(r.to_owned()),
@@ -516,9 +606,16 @@ async fn clean_once(api: &Api, p: usize, id: i64) -> ControlFlow<Result<(), Stri
     if get.is_client_error() {
         return ControlFlow::Break(Ok(()));
     }
-    if api.status(&get) == Some(TaskState::Running) {
-        let stop = api.stop(p, id).await;
-        return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
+    // A pausing task is on its way to stopped: wait, do not stop it again.
+    match api.status(&get) {
+        Some(TaskState::Pausing) => {
+            return ControlFlow::Continue("the task is pausing".to_owned());
+        }
+        Some(state) if state.busy() => {
+            let stop = api.stop(p, id).await;
+            return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
+        }
+        _ => {}
     }
     let delete = api.delete(p, &id.to_string(), Delete::default()).await;
     if !delete.is_success() {
@@ -549,11 +646,24 @@ pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: st
         .with_parser(Preparsed)
         .with_writer(cucumber::writer::Json::new(json))
         .fail_on_skipped()
+        .before(before_hook)
         .after(after_hook)
         .with_default_cli();
     let _writer = CONTEXT
         .scope(ctx, cucumber.filter_run(features, filter))
         .await;
+}
+
+/// Puts the World in the dialect of its feature's copy before the first step.
+fn before_hook<'a>(
+    feature: &'a gherkin::Feature,
+    _rule: Option<&'a gherkin::Rule>,
+    _scenario: &'a gherkin::Scenario,
+    world: &'a mut OmsWorld,
+) -> LocalBoxFuture<'a, ()> {
+    Box::pin(async move {
+        world.enter_dialect(dialect_of(feature));
+    })
 }
 
 fn after_hook<'a>(

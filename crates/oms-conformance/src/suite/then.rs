@@ -185,8 +185,7 @@ impl OmsWorld {
     // ----- the whole run ------------------------------------------------------------
 
     fn run_deletes(&self) -> Vec<Arc<Exchange>> {
-        self.ctx
-            .api
+        self.api
             .deletes()
             .into_iter()
             .filter(|e| e.response.is_some())
@@ -250,7 +249,7 @@ impl OmsWorld {
     async fn task_gone(&mut self, p: usize, id: i64) -> Result<(), Halt> {
         let get = self.fetch(p, id).await?;
         self.judge(check::refused(&get, "querying a deleted task", None))?;
-        let census = match self.ctx.api.census(p).await {
+        let census = match self.api.census(p).await {
             Ok(census) => census,
             Err(unread) => return Err(self.unread(unread)),
         };
@@ -287,7 +286,7 @@ impl OmsWorld {
     async fn task_intact(&mut self, index: usize) -> Result<(), Halt> {
         let task = self.tasks[index].clone();
         let get = self.fetch(task.project, task.id).await?;
-        let was = self.ctx.api.state(&task.snapshot);
+        let was = self.api.state(&task.snapshot);
         let problem = get
             .response
             .as_ref()
@@ -346,7 +345,7 @@ impl OmsWorld {
 
     pub async fn subject_listed(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        let listing = match self.ctx.api.list(p).await {
+        let listing = match self.api.list(p).await {
             Ok(listing) => listing,
             Err(unread) => return Err(self.unread(unread)),
         };
@@ -360,14 +359,14 @@ impl OmsWorld {
     pub async fn progress_moves(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
         let first = self.fetch(p, id).await?;
-        let start = self.ctx.api.progress(&first);
+        let start = self.api.progress(&first);
         let deadline = Instant::now() + self.ctx.config.deadlines.state;
         let outcome = poll_until(deadline, POLL, async || {
             let get = match self.fetch(p, id).await {
                 Ok(get) => get,
                 Err(halt) => return ControlFlow::Break(Err(halt)),
             };
-            let now = self.ctx.api.progress(&get);
+            let now = self.api.progress(&get);
             if now.iter().zip(&start).any(|(n, s)| n > s) {
                 ControlFlow::Break(Ok(()))
             } else {
@@ -380,7 +379,7 @@ impl OmsWorld {
             ControlFlow::Continue(last) => {
                 let expectation = format!(
                     "the running task's progress ({}) moves within {} ms",
-                    self.ctx.api.progress_fields().join(", "),
+                    self.api.progress_fields().join(", "),
                     self.ctx.config.deadlines.state.as_millis()
                 );
                 self.judge(check::check(false, || expectation, &[&first, &last]))

@@ -32,11 +32,11 @@ impl OmsWorld {
             if get.status() == Some(200) {
                 return Err(self.inconclusive(format!(
                     "the {} project has a task {id} of its own: the delete would touch a task the run did not create",
-                    self.ctx.api.projects()[p].label
+                    self.api.projects()[p].label
                 )));
             }
         }
-        let auth = self.ctx.api.auth(self.project(credentials));
+        let auth = self.api.auth(self.project(credentials));
         let options = Delete {
             auth: Some(auth),
             ..Delete::default()
@@ -47,10 +47,10 @@ impl OmsWorld {
     /// Deletes "the task" through its own project's path with `bad` credentials.
     pub async fn delete_as(&mut self, bad: BadCredentials) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        let Some(auth) = self.ctx.api.bad_auth(p, bad) else {
+        let Some(auth) = self.api.bad_auth(p, bad) else {
             return Err(self.halt(Halt::Error(format!(
                 "the {} project authenticates with a token: there is no signature to get wrong",
-                self.ctx.api.projects()[p].label
+                self.api.projects()[p].label
             ))));
         };
         let options = Delete {
@@ -61,7 +61,7 @@ impl OmsWorld {
     }
 
     async fn send_delete(&mut self, p: usize, id: i64, options: Delete) -> Result<(), Halt> {
-        let answer = self.ctx.api.delete(p, &id.to_string(), options).await;
+        let answer = self.api.delete(p, &id.to_string(), options).await;
         let answer = self.keep(answer)?;
         self.answers = vec![answer];
         Ok(())
@@ -105,7 +105,7 @@ impl OmsWorld {
     pub async fn delete_simultaneously(&mut self, k: usize) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
         let segment = id.to_string();
-        let api = Arc::clone(&self.ctx.api);
+        let api = Arc::clone(&self.api);
         let answers =
             futures::future::join_all((0..k).map(|_| api.delete(p, &segment, Delete::default())))
                 .await;
@@ -131,7 +131,7 @@ impl OmsWorld {
     pub async fn race(&mut self, order: RaceOrder) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
         let segment = id.to_string();
-        let api = Arc::clone(&self.ctx.api);
+        let api = Arc::clone(&self.api);
         let (delete, stop) = match order {
             RaceOrder::DeleteFirst => {
                 tokio::join!(api.delete(p, &segment, Delete::default()), api.stop(p, id))
@@ -157,6 +157,7 @@ impl OmsWorld {
             .catalogue
             .malformed_ids
             .iter()
+            .filter(|m| m.applies_to(self.dialect))
             .map(|m| m.segment.replace("{id}", &id.to_string()))
             .collect();
         self.delete_segments(p, segments).await
@@ -170,7 +171,7 @@ impl OmsWorld {
     }
 
     async fn delete_segments(&mut self, p: usize, segments: Vec<String>) -> Result<(), Halt> {
-        let api = Arc::clone(&self.ctx.api);
+        let api = Arc::clone(&self.api);
         let probes = segments.iter().map(|s| {
             api.delete(
                 p,
@@ -188,7 +189,7 @@ impl OmsWorld {
 
     pub async fn stop(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        let stop = self.ctx.api.stop(p, id).await;
+        let stop = self.api.stop(p, id).await;
         let stop = self.keep(stop)?;
         let holds = stop.is_success();
         self.judge(check::check(

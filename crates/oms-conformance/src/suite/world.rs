@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::api::{TaskState, Unread};
+use crate::api::{Api, Dialect, TaskState, Unread};
 use crate::check::{CheckFailure, Halt};
-use crate::config::Answer;
+use crate::config::{Answer, CreateBodies};
 use crate::http::{Exchange, Method};
 use crate::suite::poll::Interval;
 use crate::suite::{CONTEXT, RunContext};
@@ -34,11 +34,15 @@ pub struct Task {
 #[world(init = Self::new)]
 pub struct OmsWorld {
     pub(crate) ctx: Arc<RunContext>,
+    /// The dialect the scenario runs in (its feature copy's), and the target in it.
+    pub(crate) dialect: Dialect,
+    pub(crate) api: Arc<Api>,
     /// The project scenarios that name none use.
     pub(super) home: usize,
     pub(crate) tasks: Vec<Task>,
-    /// Every task the scenario created, to clean up after it whatever happened.
-    pub(crate) created: Vec<(usize, i64)>,
+    /// Every task the scenario created (in which dialect, which project), to
+    /// clean up after it whatever happened.
+    pub(crate) created: Vec<(Dialect, usize, i64)>,
     /// The task the steps call "the task": an index into `tasks`, or an id the
     /// scenario did not create (a well-formed id no task has).
     pub(super) subject: Option<Subject>,
@@ -69,7 +73,8 @@ impl fmt::Debug for OmsWorld {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // No secrets here: only ids, statuses and the halt reason.
         f.debug_struct("OmsWorld")
-            .field("home", &self.ctx.api.projects()[self.home].label)
+            .field("dialect", &self.dialect)
+            .field("home", &self.api.projects()[self.home].label)
             .field(
                 "tasks",
                 &self
@@ -97,8 +102,13 @@ impl OmsWorld {
     fn new() -> Self {
         let ctx = CONTEXT.with(Arc::clone);
         let home = ctx.next_home();
+        // The before hook puts the World in its scenario's dialect.
+        let dialect = ctx.config.apis[0];
+        let api = Arc::clone(ctx.api(dialect));
         Self {
             ctx,
+            dialect,
+            api,
             home,
             tasks: Vec::new(),
             created: Vec::new(),
@@ -112,6 +122,17 @@ impl OmsWorld {
             halted: None,
             started: Instant::now(),
         }
+    }
+
+    /// Runs the scenario in `dialect`.
+    pub(crate) fn enter_dialect(&mut self, dialect: Dialect) {
+        self.dialect = dialect;
+        self.api = Arc::clone(self.ctx.api(dialect));
+    }
+
+    /// The profile's create bodies for the scenario's dialect.
+    pub(super) fn bodies(&self) -> Option<&CreateBodies> {
+        self.ctx.config.bodies_for(self.dialect)
     }
 
     // ----- halting -------------------------------------------------------------
@@ -144,7 +165,7 @@ impl OmsWorld {
     /// Halts as an error for a request that got no answer.
     fn unanswered(&mut self, exchange: &Exchange) -> Halt {
         let error = exchange.error.clone().unwrap_or_default();
-        let reason = if self.ctx.api.target_gone() {
+        let reason = if self.api.target_gone() {
             format!(
                 "the target stopped answering ({} {}: {error})",
                 exchange.method.as_str(),
@@ -166,13 +187,13 @@ impl OmsWorld {
 
     /// `GET` of task `id` of project `p`, kept.
     pub(super) async fn fetch(&mut self, p: usize, id: i64) -> Result<Arc<Exchange>, Halt> {
-        let get = self.ctx.api.get(p, id).await;
+        let get = self.api.get(p, id).await;
         self.keep(get)
     }
 
     /// The state a `GET` answered, in the target's dialect.
     pub(super) fn state_of(&self, exchange: &Exchange) -> Option<TaskState> {
-        self.ctx.api.status(exchange)
+        self.api.status(exchange)
     }
 
     pub(super) fn strict(&self) -> bool {
@@ -185,7 +206,7 @@ impl OmsWorld {
 
     /// The project of a label index, the last one when the profile has fewer.
     pub(super) fn project(&self, label_index: usize) -> usize {
-        label_index.min(self.ctx.api.projects().len() - 1)
+        label_index.min(self.api.projects().len() - 1)
     }
 
     // ----- the task ------------------------------------------------------------

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Signing};
+use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Shape, Signing};
 use oms_conformance::secret::Secret;
 use serde_json::Value;
 
@@ -343,6 +343,7 @@ fn a_signed_exchange_shows_neither_keys_nor_signature() {
             }),
             body: None,
             raw,
+            shape: Shape::Kit,
         };
         let exchange = rt.block_on(client.send(&out));
         let echoed = exchange

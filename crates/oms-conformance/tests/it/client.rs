@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor};
+use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Shape};
 use oms_conformance::secret::Secret;
 
 use crate::support;
@@ -27,6 +27,7 @@ fn delete(target: &str, raw: bool) -> Outgoing {
         },
         body: None,
         raw,
+        shape: Shape::Kit,
     }
 }
 
