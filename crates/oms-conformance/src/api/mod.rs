@@ -36,6 +36,9 @@ use crate::secret::Secret;
 /// Consecutive transport failures after which the target counts as gone.
 const GIVE_UP_AFTER: usize = 8;
 
+/// Attempts at a census whose count keeps changing.
+const CENSUS_ATTEMPTS: usize = 3;
+
 /// A version of the OMS task API a target speaks.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -178,6 +181,14 @@ impl Census {
             .chain(self.listing.pages.iter().map(|p| &p.exchange))
             .collect()
     }
+}
+
+/// A delete between two censuses of its project ([`Api::delete_counted`]).
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub before: Census,
+    pub delete: Arc<Exchange>,
+    pub after: Census,
 }
 
 /// Why a list or a census could not be read.
@@ -375,29 +386,88 @@ impl Api {
 
     /// Project `p`'s count and list, read under its exclusive gate.
     pub async fn census(&self, p: usize) -> Result<Census, Unread> {
-        match self.dialect {
-            Dialect::V1 => v1::census(self, p, None).await,
-            Dialect::V2 => v2::census(self, p, None).await,
-        }
+        self.census_of(p, None).await
     }
 
     /// [`Self::census`] of the tasks in `state` only (the list's status filter).
     pub async fn census_in(&self, p: usize, state: TaskState) -> Result<Census, Unread> {
-        let unnumbered = || {
-            Unread::Inconclusive(format!(
-                "{} has no status number for a {state} task",
-                self.dialect
-            ))
+        self.census_of(p, Some(state)).await
+    }
+
+    /// The census, read again while its count kept changing (a task of someone
+    /// else's came or went), each attempt under the exclusive gate.
+    async fn census_of(&self, p: usize, state: Option<TaskState>) -> Result<Census, Unread> {
+        for _attempt in 0..CENSUS_ATTEMPTS {
+            let exclusive = self.exclusive(p).await;
+            let census = self.census_once(p, state).await?;
+            drop(exclusive);
+            if let Some(census) = census {
+                return Ok(census);
+            }
+        }
+        Err(Unread::Inconclusive(
+            "the project's task count kept changing while it was read".to_owned(),
+        ))
+    }
+
+    /// One census, without the gate; `None` when its count changed meanwhile.
+    async fn census_once(
+        &self,
+        p: usize,
+        state: Option<TaskState>,
+    ) -> Result<Option<Census>, Unread> {
+        let number = match state {
+            None => None,
+            Some(state) => {
+                let number = match self.dialect {
+                    Dialect::V1 => v1::status_number(state),
+                    Dialect::V2 => v2::status_number(state),
+                };
+                let Some(number) = number else {
+                    return Err(Unread::Inconclusive(format!(
+                        "{} has no status number for a {state} task",
+                        self.dialect
+                    )));
+                };
+                Some(number)
+            }
         };
         match self.dialect {
-            Dialect::V1 => {
-                let number = v1::status_number(state).ok_or_else(unnumbered)?;
-                v1::census(self, p, Some(number)).await
-            }
-            Dialect::V2 => {
-                let number = v2::status_number(state).ok_or_else(unnumbered)?;
-                v2::census(self, p, Some(number)).await
-            }
+            Dialect::V1 => v1::census(self, p, number).await,
+            Dialect::V2 => v2::census(self, p, number).await,
+        }
+    }
+
+    /// Deletes task `id` of project `p` between two censuses, all under the
+    /// project's exclusive gate, so that no other scenario of the run changes
+    /// the project meanwhile.
+    pub async fn delete_counted(&self, p: usize, id: i64) -> Result<Counted, Unread> {
+        let _exclusive = self.exclusive(p).await;
+        let changing = || {
+            Unread::Inconclusive(
+                "the project's task count changed while it was read: someone else uses the project"
+                    .to_owned(),
+            )
+        };
+        let before = self.census_once(p, None).await?.ok_or_else(changing)?;
+        let call = match self.dialect {
+            Dialect::V1 => v1::delete(self.pid(p), &id.to_string()),
+            Dialect::V2 => v2::delete(self.pid(p), &id.to_string()),
+        };
+        let delete = answered(self.send_for(p, call).await)?;
+        let after = self.census_once(p, None).await?.ok_or_else(changing)?;
+        Ok(Counted {
+            before,
+            delete,
+            after,
+        })
+    }
+
+    /// The id and state of each task a list page lists.
+    pub fn page_states(&self, exchange: &Exchange) -> Vec<(i64, Option<TaskState>)> {
+        match self.dialect {
+            Dialect::V1 => v1::page_states(exchange),
+            Dialect::V2 => v2::page_states(exchange),
         }
     }
 

@@ -15,9 +15,6 @@ const PAGE: usize = 100;
 /// Pages of a list read at most.
 const MAX_PAGES: usize = 100;
 
-/// Attempts at a census whose count keeps changing.
-const CENSUS_ATTEMPTS: usize = 3;
-
 /// The task fields that grow while a task transfers.
 pub(super) const PROGRESS: [&str; 3] = ["progress", "complete_size", "success_num"];
 
@@ -126,6 +123,20 @@ pub(super) fn page(exchange: &Exchange) -> Option<Vec<i64>> {
     Some(array.iter().filter_map(|t| t.get("id")?.as_i64()).collect())
 }
 
+/// The id and state of each task of a list page.
+pub(super) fn page_states(exchange: &Exchange) -> Vec<(i64, Option<TaskState>)> {
+    let tasks = exchange
+        .response
+        .as_ref()
+        .and_then(|r| r.json.as_ref())
+        .and_then(Value::as_array);
+    tasks
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t.get("id")?.as_i64()?, state(t))))
+        .collect()
+}
+
 fn taskcount(exchange: &Exchange) -> Option<i64> {
     exchange
         .response
@@ -164,32 +175,27 @@ async fn list_of(api: &Api, p: usize, state: Option<i64>) -> Result<Listing, Unr
     )))
 }
 
-/// The count, the list, and the count again, under the exclusive gate; read
-/// again when the two counts differ (a task of someone else's came or went).
-pub(super) async fn census(api: &Api, p: usize, state: Option<i64>) -> Result<Census, Unread> {
-    for _attempt in 0..CENSUS_ATTEMPTS {
-        let exclusive = api.exclusive(p).await;
-        let before = answered(api.send_for(p, count_of(api.pid(p), state)).await)?;
-        let listing = list_of(api, p, state).await?;
-        let after = answered(api.send_for(p, count_of(api.pid(p), state)).await)?;
-        drop(exclusive);
-        let (Some(counted), Some(again)) = (taskcount(&before), taskcount(&after)) else {
-            return Err(Unread::Inconclusive(format!(
-                "the count answered {} without `taskcount`",
-                before.observed()
-            )));
-        };
-        if counted == again {
-            return Ok(Census {
-                count: counted,
-                count_answer: Some(before),
-                listing,
-            });
-        }
-    }
-    Err(Unread::Inconclusive(
-        "the project's task count kept changing while it was read".to_owned(),
-    ))
+/// The count, the list, and the count again; `None` when the two counts
+/// differ (a task came or went meanwhile). The caller holds the gate.
+pub(super) async fn census(
+    api: &Api,
+    p: usize,
+    state: Option<i64>,
+) -> Result<Option<Census>, Unread> {
+    let before = answered(api.send_for(p, count_of(api.pid(p), state)).await)?;
+    let listing = list_of(api, p, state).await?;
+    let after = answered(api.send_for(p, count_of(api.pid(p), state)).await)?;
+    let (Some(counted), Some(again)) = (taskcount(&before), taskcount(&after)) else {
+        return Err(Unread::Inconclusive(format!(
+            "the count answered {} without `taskcount`",
+            before.observed()
+        )));
+    };
+    Ok((counted == again).then_some(Census {
+        count: counted,
+        count_answer: Some(before),
+        listing,
+    }))
 }
 
 #[cfg(test)]

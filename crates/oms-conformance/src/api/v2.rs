@@ -16,9 +16,6 @@ const PAGE: usize = 100;
 /// Pages of a list read at most.
 const MAX_PAGES: usize = 100;
 
-/// Attempts at a census whose count keeps changing.
-const CENSUS_ATTEMPTS: usize = 3;
-
 /// The task fields that grow while a task transfers.
 pub(super) const PROGRESS: [&str; 3] = ["progress", "complete_size", "successful_num"];
 
@@ -168,33 +165,45 @@ pub(super) async fn list(api: &Api, p: usize) -> Result<Listing, Unread> {
     list_of(api, p, None).await
 }
 
-/// The list under the exclusive gate, its count taken from the pages: every
-/// page must give the same `count`, or the list is read again (a task of
-/// someone else's came or went).
-pub(super) async fn census(api: &Api, p: usize, status: Option<i64>) -> Result<Census, Unread> {
-    for _attempt in 0..CENSUS_ATTEMPTS {
-        let exclusive = api.exclusive(p).await;
-        let listing = list_of(api, p, status).await?;
-        drop(exclusive);
-        let counts: Vec<Option<i64>> = listing.pages.iter().map(|p| count(&p.exchange)).collect();
-        let Some(Some(counted)) = counts.first().copied() else {
-            let first = &listing.pages[0].exchange;
-            return Err(Unread::Inconclusive(format!(
-                "the list answered {} without an integer `count`",
-                first.observed()
-            )));
-        };
-        if counts.iter().all(|c| *c == Some(counted)) {
-            return Ok(Census {
-                count: counted,
-                count_answer: None,
-                listing,
-            });
-        }
-    }
-    Err(Unread::Inconclusive(
-        "the project's task count kept changing while it was read".to_owned(),
-    ))
+/// The list, its count taken from the pages: `None` unless every page gives
+/// the same `count` (a task came or went meanwhile). The caller holds the gate.
+pub(super) async fn census(
+    api: &Api,
+    p: usize,
+    status: Option<i64>,
+) -> Result<Option<Census>, Unread> {
+    let listing = list_of(api, p, status).await?;
+    let counts: Vec<Option<i64>> = listing.pages.iter().map(|p| count(&p.exchange)).collect();
+    let Some(Some(counted)) = counts.first().copied() else {
+        let first = &listing.pages[0].exchange;
+        return Err(Unread::Inconclusive(format!(
+            "the list answered {} without an integer `count`",
+            first.observed()
+        )));
+    };
+    Ok(counts
+        .iter()
+        .all(|c| *c == Some(counted))
+        .then_some(Census {
+            count: counted,
+            count_answer: None,
+            listing,
+        }))
+}
+
+/// The id and state of each task of a list page.
+pub(super) fn page_states(exchange: &Exchange) -> Vec<(i64, Option<TaskState>)> {
+    let tasks = exchange
+        .response
+        .as_ref()
+        .and_then(|r| r.json.as_ref())
+        .and_then(|j| j.get("tasks"))
+        .and_then(Value::as_array);
+    tasks
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t.get("id")?.as_i64()?, state(t))))
+        .collect()
 }
 
 #[cfg(test)]

@@ -33,9 +33,10 @@ use crate::time::{civil_date, parse_duration};
 /// `@needs:<capability>` tags. `aksk` (signing with each project's AK/SK) is off
 /// by itself when a project authenticates with a token, `both-dialects` (one
 /// task seen through v1 and v2) when the run judges one dialect.
-pub const CAPABILITIES: [&str; 5] = [
+pub const CAPABILITIES: [&str; 6] = [
     "quota",
     "failing-task",
+    "retrying-task",
     "second-project",
     "aksk",
     "both-dialects",
@@ -79,6 +80,8 @@ pub struct CreateBodies {
     pub running: serde_json::Value,
     pub succeeding: serde_json::Value,
     pub failing: Option<serde_json::Value>,
+    /// A task that retries until stopped (v2 only).
+    pub retrying: Option<serde_json::Value>,
 }
 
 impl fmt::Debug for CreateBodies {
@@ -87,6 +90,7 @@ impl fmt::Debug for CreateBodies {
             .field("running", &redacted(&self.running))
             .field("succeeding", &redacted(&self.succeeding))
             .field("failing", &self.failing.as_ref().map(redacted))
+            .field("retrying", &self.retrying.as_ref().map(redacted))
             .finish()
     }
 }
@@ -266,6 +270,7 @@ impl RunConfig {
                 Some(&set.running),
                 Some(&set.succeeding),
                 set.failing.as_ref(),
+                set.retrying.as_ref(),
             ];
             for body in bodies.into_iter().flatten() {
                 collect_secret_fields(body, &mut secrets);
@@ -351,6 +356,7 @@ fn bodies(
                     running: running.clone(),
                     succeeding: succeeding.clone(),
                     failing: create.failing.clone(),
+                    retrying: None,
                 },
                 _ => {
                     return Err(origin.error(
@@ -364,6 +370,7 @@ fn bodies(
                     running: set.running.clone(),
                     succeeding: set.succeeding.clone(),
                     failing: set.failing.clone(),
+                    retrying: set.retrying.clone(),
                 },
                 None => {
                     return Err(origin.error(
@@ -395,6 +402,7 @@ fn bodies_of(origin: &Origin, create: &CreateSetFile) -> Result<CreateBodies, Co
         running: body(&create.running)?,
         succeeding: body(&create.succeeding)?,
         failing: create.failing.as_deref().map(body).transpose()?,
+        retrying: create.retrying.as_deref().map(body).transpose()?,
     })
 }
 
@@ -484,6 +492,11 @@ fn disabled_capabilities(
             .entry("failing-task".to_owned())
             .or_insert_with(|| "the profile names no create body for a failing task".to_owned());
     }
+    if bodies.iter().all(|(_, set)| set.retrying.is_none()) {
+        disabled_capabilities
+            .entry("retrying-task".to_owned())
+            .or_insert_with(|| "the profile names no create body for a retrying task".to_owned());
+    }
     if apis.len() < 2 {
         disabled_capabilities
             .entry("both-dialects".to_owned())
@@ -529,6 +542,7 @@ mod tests {
             running: body.clone(),
             succeeding: body,
             failing: None,
+            retrying: None,
         };
         let debug = format!("{bodies:?}");
         assert!(

@@ -15,7 +15,7 @@ use super::{ConfigError, one_line};
 const REFERENCE_PROFILE: &str = include_str!("../../../../fixtures/profiles/reference.toml");
 /// The create bodies the reference profile names, embedded so that the binary runs
 /// the default suite from any directory.
-const REFERENCE_BODIES: [(&str, &str); 6] = [
+const REFERENCE_BODIES: [(&str, &str); 7] = [
     (
         "../create/running.json",
         include_str!("../../../../fixtures/create/running.json"),
@@ -39,6 +39,10 @@ const REFERENCE_BODIES: [(&str, &str); 6] = [
     (
         "../create/v2/failing.json",
         include_str!("../../../../fixtures/create/v2/failing.json"),
+    ),
+    (
+        "../create/v2/retrying.json",
+        include_str!("../../../../fixtures/create/v2/retrying.json"),
     ),
 ];
 
@@ -90,6 +94,9 @@ pub(super) struct CreateSetFile {
     pub(super) running: String,
     pub(super) succeeding: String,
     pub(super) failing: Option<String>,
+    /// A task that retries (v2 status 6) until stopped, where the target can
+    /// make one (OMS-DEL-018).
+    pub(super) retrying: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::api::{Delete, TaskState};
+use crate::api::{Delete, Dialect, TaskState};
 use crate::check::{self, Halt, StatusClass as _};
 use crate::http::Exchange;
 use crate::suite::poll::poll_until;
@@ -277,6 +277,68 @@ impl OmsWorld {
             "no new task was still initializing at its first query ({})",
             seen.join(", ")
         )))
+    }
+
+    /// A task seen pausing (between its stop and "stopped") becomes "the task".
+    pub async fn given_pausing(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        let mut seen = Vec::new();
+        // A stop may pause only briefly: a few tasks are tried before the
+        // precondition counts as not reached.
+        for _attempt in 0..3 {
+            let id = self.create(p, Kind::Running).await?;
+            let running = self.wait_state(p, id, &[TaskState::Running]).await?;
+            let index = self.adopt(p, id, running);
+            let stop = self.api.stop(p, id).await;
+            let stop = self.keep(stop)?;
+            if !stop.is_success() {
+                return Err(
+                    self.inconclusive(format!("stopping task {id} answered {}", stop.observed()))
+                );
+            }
+            let get = self.fetch(p, id).await?;
+            let state = self.state_of(&get);
+            if state == Some(TaskState::Pausing) {
+                self.tasks[index].snapshot = get
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.json.clone())
+                    .unwrap_or_default();
+                self.make_subject(index);
+                return Ok(());
+            }
+            seen.push(format!(
+                "task {id}: {}",
+                state.map_or_else(|| "no status".to_owned(), |s| s.to_string())
+            ));
+        }
+        Err(self.inconclusive(format!(
+            "no stopped task was still pausing at its first query after the stop ({})",
+            seen.join(", ")
+        )))
+    }
+
+    /// A task of the profile's retrying body, seen retrying, becomes "the task".
+    pub async fn given_retrying(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        let Some(body) = self.bodies().and_then(|b| b.retrying.clone()) else {
+            return Err(self.halt(Halt::Error(
+                "the profile names no create body for a retrying task".to_owned(),
+            )));
+        };
+        let exchange = self.api.create(p, &body).await;
+        let exchange = self.keep(exchange)?;
+        let id = self.created(p, &exchange)?;
+        let snapshot = self.wait_state(p, id, &[TaskState::Retrying]).await?;
+        let index = self.adopt(p, id, snapshot);
+        self.make_subject(index);
+        Ok(())
+    }
+
+    /// [`Self::given_task`] through `dialect` instead of the scenario's own.
+    pub async fn given_task_through(&mut self, kind: Kind, dialect: Dialect) -> Result<(), Halt> {
+        self.through(dialect, async |w| w.given_task(kind).await)
+            .await
     }
 
     /// Deletes "the task" with the path project's credentials as a precondition.

@@ -428,6 +428,16 @@ impl RunContext {
         }
     }
 
+    /// The ids of every task the run created in project `p`.
+    pub fn ledger_ids(&self, p: usize) -> Vec<i64> {
+        let label = self.apis[0].projects()[p].label;
+        self.ledger()
+            .into_iter()
+            .filter(|e| e.project == label)
+            .map(|e| e.id)
+            .collect()
+    }
+
     pub fn ledger(&self) -> Vec<LedgerEntry> {
         self.ledger.lock().map(|l| l.clone()).unwrap_or_default()
     }

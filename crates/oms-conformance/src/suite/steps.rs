@@ -5,7 +5,9 @@
 use cucumber::{given, then, when};
 
 use crate::check::Halt;
-use crate::suite::vocabulary::{Credentials, Extra, Kind, Position, RaceOrder, Refusal, Which};
+use crate::suite::vocabulary::{
+    Client, Credentials, DialectName, Extra, Kind, Position, RaceOrder, Refusal, Which,
+};
 use crate::suite::world::OmsWorld;
 
 type Step = Result<(), Halt>;
@@ -45,6 +47,21 @@ async fn waiting_task(w: &mut OmsWorld) -> Step {
 #[given("an initializing task")]
 async fn initializing_task(w: &mut OmsWorld) -> Step {
     w.given_initializing().await
+}
+
+#[given("a pausing task")]
+async fn pausing_task(w: &mut OmsWorld) -> Step {
+    w.given_pausing().await
+}
+
+#[given("a retrying task")]
+async fn retrying_task(w: &mut OmsWorld) -> Step {
+    w.given_retrying().await
+}
+
+#[given(expr = "a(n) {kind} task created through {dialect}")]
+async fn a_task_through(w: &mut OmsWorld, kind: Kind, dialect: DialectName) -> Step {
+    w.given_task_through(kind, dialect.0).await
 }
 
 #[given("the task has been deleted")]
@@ -102,6 +119,26 @@ async fn delete_generated_malformed(w: &mut OmsWorld) -> Step {
     w.delete_generated_malformed().await
 }
 
+#[when(expr = "the task is deleted by the {client}-shaped request")]
+async fn delete_shaped(w: &mut OmsWorld, client: Client) -> Step {
+    w.delete_shaped(client.0).await
+}
+
+#[when(expr = "the task is deleted through {dialect}")]
+async fn delete_through_dialect(w: &mut OmsWorld, dialect: DialectName) -> Step {
+    w.delete_through_dialect(dialect.0).await
+}
+
+#[when("the task is deleted between two counts of its project")]
+async fn delete_counted(w: &mut OmsWorld) -> Step {
+    w.delete_counted().await
+}
+
+#[when("a DELETE is sent to each route beside the task")]
+async fn delete_beside(w: &mut OmsWorld) -> Step {
+    w.delete_beside().await
+}
+
 #[when("the task is stopped")]
 async fn stop(w: &mut OmsWorld) -> Step {
     w.stop().await
@@ -132,6 +169,16 @@ async fn malformed_refused(w: &mut OmsWorld) -> Step {
 #[then("exactly one delete succeeds and every other is refused with an error body")]
 async fn exactly_one(w: &mut OmsWorld) -> Step {
     w.exactly_one_succeeded()
+}
+
+#[then("the delete is refused, or the task is gone")]
+async fn busy_consistent(w: &mut OmsWorld) -> Step {
+    w.busy_delete_consistent().await
+}
+
+#[then("every such delete is refused with an error body")]
+async fn beside_refused(w: &mut OmsWorld) -> Step {
+    w.every_answer_refused("a DELETE on a route beside the task")
 }
 
 #[then("the outcome of the race is consistent")]
@@ -179,6 +226,26 @@ async fn listed(w: &mut OmsWorld) -> Step {
 #[then("the task's progress keeps moving")]
 async fn progress(w: &mut OmsWorld) -> Step {
     w.progress_moves().await
+}
+
+#[then("the count and the list both dropped by one")]
+async fn dropped_by_one(w: &mut OmsWorld) -> Step {
+    w.count_dropped_by_one()
+}
+
+#[then("the list filtered by the task's status counts and lists only tasks in that status")]
+async fn filter_consistent(w: &mut OmsWorld) -> Step {
+    w.status_filter_consistent().await
+}
+
+#[then(expr = "the task is visible through {dialect}")]
+async fn visible_through(w: &mut OmsWorld, dialect: DialectName) -> Step {
+    w.visible_through(dialect.0).await
+}
+
+#[then(expr = "the task is gone through {dialect}")]
+async fn gone_through(w: &mut OmsWorld, dialect: DialectName) -> Step {
+    w.gone_through(dialect.0).await
 }
 
 #[then("the task becomes stopped")]

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::api::TaskState;
+use crate::api::{Dialect, TaskState};
 use crate::check::{self, Halt, StatusClass as _};
 use crate::config::Answer;
 use crate::http::Exchange;
@@ -121,6 +121,172 @@ impl OmsWorld {
         }
         self.judge(check::refused(&delete, "a delete that lost the race", None))?;
         self.still_there(p, id, &delete).await
+    }
+
+    /// The delete of a pausing or retrying task: refused with an error body
+    /// (and the task still there), or accepted and the task gone; never a 5xx.
+    pub async fn busy_delete_consistent(&mut self) -> Result<(), Halt> {
+        let answer = self.answer()?;
+        let (p, id) = self.subject()?;
+        self.judge(check::no_server_error([&answer], "deleting a busy task"))?;
+        if answer.is_success() {
+            self.judge(check::succeeded_without_body(&answer, None))?;
+            return self.task_gone(p, id).await;
+        }
+        let declared = self.ctx.config.declared.running.clone();
+        self.judge(check::refused(
+            &answer,
+            "deleting a pausing or retrying task",
+            self.declared(&declared),
+        ))?;
+        self.still_there(p, id, &answer).await
+    }
+
+    /// Every answer of the last "When" is a refusal with an error body.
+    pub fn every_answer_refused(&mut self, what: &str) -> Result<(), Halt> {
+        for answer in self.answers.clone() {
+            self.judge(check::refused(&answer, what, None))?;
+        }
+        Ok(())
+    }
+
+    /// Around a counted delete: each census's count equals the tasks it
+    /// listed, the task was listed before and not after, and both figures
+    /// dropped by exactly one.
+    pub fn count_dropped_by_one(&mut self) -> Result<(), Halt> {
+        let (_, id) = self.subject()?;
+        let Some(counted) = self.counted.clone() else {
+            return Err(self.halt(Halt::Error("no counted delete was sent".to_owned())));
+        };
+        let (before, after) = (&counted.before, &counted.after);
+        let mut evidence: Vec<&Arc<Exchange>> = before.evidence();
+        evidence.push(&counted.delete);
+        evidence.extend(after.evidence());
+        for (census, when) in [(before, "before"), (after, "after")] {
+            let (count, listed) = (census.count, census.listing.len());
+            self.judge(check::check(
+                usize::try_from(count).ok() == Some(listed),
+                || format!("the count {when} the delete ({count}) equals the tasks its pages list ({listed})"),
+                &evidence,
+            ))?;
+        }
+        self.judge(check::check(
+            before.listing.contains(id) && !after.listing.contains(id),
+            || format!("task {id} is listed before the delete and not after it"),
+            &evidence,
+        ))?;
+        let dropped = (
+            before.count - after.count,
+            before.listing.len() as i64 - after.listing.len() as i64,
+        );
+        self.judge(check::check(
+            dropped == (1, 1),
+            || {
+                format!(
+                    "the count and the pages both drop by one on a delete (count {} -> {}, listed {} -> {})",
+                    before.count,
+                    after.count,
+                    before.listing.len(),
+                    after.listing.len()
+                )
+            },
+            &evidence,
+        ))
+    }
+
+    /// The list filtered by the state of "the task": its count equals the
+    /// tasks it lists, every one of them is in that state, "the task" is
+    /// among them, and the scenario's tasks in other states are not.
+    pub async fn status_filter_consistent(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let subject = self.fetch(p, id).await?;
+        let Some(state) = self.state_of(&subject) else {
+            return Err(self.inconclusive(format!(
+                "querying task {id} answered {} without a `status`",
+                subject.observed()
+            )));
+        };
+        let census = match self.api.census_in(p, state).await {
+            Ok(census) => census,
+            Err(unread) => return Err(self.unread(unread)),
+        };
+        let evidence = census.evidence();
+        let (count, listed) = (census.count, census.listing.len());
+        self.judge(check::check(
+            usize::try_from(count).ok() == Some(listed),
+            || format!("the count of {state} tasks ({count}) equals the tasks the filtered pages list ({listed})"),
+            &evidence,
+        ))?;
+        let strays: Vec<(i64, Option<TaskState>)> = census
+            .listing
+            .pages
+            .iter()
+            .flat_map(|page| self.api.page_states(&page.exchange))
+            .filter(|(_, s)| *s != Some(state))
+            .collect();
+        self.judge(check::check(
+            strays.is_empty(),
+            || {
+                format!(
+                    "a list filtered by status lists only {state} tasks (task {} is {})",
+                    strays.first().map_or(0, |s| s.0),
+                    strays
+                        .first()
+                        .and_then(|s| s.1)
+                        .map_or_else(|| "without a status".to_owned(), |s| s.to_string())
+                )
+            },
+            &evidence,
+        ))?;
+        self.judge(check::check(
+            census.listing.contains(id),
+            || format!("task {id} ({state}) is listed among the {state} tasks"),
+            &evidence,
+        ))?;
+        for other in self.tasks.clone() {
+            if other.id == id || other.project != p {
+                continue;
+            }
+            let get = self.fetch(other.project, other.id).await?;
+            if self.state_of(&get).is_some_and(|s| s != state) {
+                self.judge(check::check(
+                    !census.listing.contains(other.id),
+                    || {
+                        format!(
+                            "task {} (not {state}) is absent from the {state} tasks",
+                            other.id
+                        )
+                    },
+                    &evidence,
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// "The task" is gone as `dialect` sees it.
+    pub async fn gone_through(&mut self, dialect: Dialect) -> Result<(), Halt> {
+        self.through(dialect, async |w| w.subject_gone().await)
+            .await
+    }
+
+    /// "The task" answers a `GET` through `dialect`, with the same id.
+    pub async fn visible_through(&mut self, dialect: Dialect) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let get = self
+            .through(dialect, async |w| w.fetch(p, id).await)
+            .await?;
+        let same = get.status() == Some(200)
+            && get
+                .response
+                .as_ref()
+                .and_then(|r| r.json.as_ref()?.get("id")?.as_i64())
+                == Some(id);
+        self.judge(check::check(
+            same,
+            || format!("task {id} is visible through {dialect} (GET 200 with its id)"),
+            &[&get],
+        ))
     }
 
     pub async fn unexpected_input_handled(&mut self) -> Result<(), Halt> {

@@ -264,3 +264,35 @@ mod tests {
         );
     }
 }
+
+/// A dialect named by a rule about two of them: `{dialect}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, cucumber::Parameter)]
+#[param(regex = "v1|v2", name = "dialect")]
+pub struct DialectName(pub crate::api::Dialect);
+
+impl FromStr for DialectName {
+    type Err = Unknown;
+
+    fn from_str(phrase: &str) -> Result<Self, Unknown> {
+        crate::api::Dialect::parse(phrase)
+            .map(Self)
+            .ok_or_else(|| Unknown(phrase.to_owned()))
+    }
+}
+
+/// Whose request a delete imitates: `{client}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, cucumber::Parameter)]
+#[param(regex = "SDK|Terraform", name = "client")]
+pub struct Client(pub crate::http::Shape);
+
+impl FromStr for Client {
+    type Err = Unknown;
+
+    fn from_str(phrase: &str) -> Result<Self, Unknown> {
+        match phrase {
+            "SDK" => Ok(Self(crate::http::Shape::Sdk)),
+            "Terraform" => Ok(Self(crate::http::Shape::Terraform)),
+            _ => unknown(phrase),
+        }
+    }
+}

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::api::{BadCredentials, Delete};
+use crate::api::{BadCredentials, Delete, Dialect, Route};
 use crate::check::{self, Halt, StatusClass as _};
-use crate::http::Exchange;
+use crate::http::{Exchange, Shape};
 use crate::suite::vocabulary::{Extra, RaceOrder};
 use crate::suite::world::OmsWorld;
 
@@ -184,6 +184,74 @@ impl OmsWorld {
         });
         let answers = futures::future::join_all(probes).await;
         self.probes = segments;
+        self.keep_answers(answers)
+    }
+
+    /// Deletes "the task" with the request a real client sends.
+    pub async fn delete_shaped(&mut self, shape: Shape) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let options = Delete {
+            shape,
+            ..Delete::default()
+        };
+        self.send_delete(p, id, options).await
+    }
+
+    /// Deletes "the task" through `dialect` instead of the scenario's own.
+    pub async fn delete_through_dialect(&mut self, dialect: Dialect) -> Result<(), Halt> {
+        self.through(dialect, async |w| w.delete().await).await
+    }
+
+    /// Deletes "the task" between two censuses of its project, none of the
+    /// run's other scenarios changing the project meanwhile.
+    pub async fn delete_counted(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let counted = match self.api.delete_counted(p, id).await {
+            Ok(counted) => counted,
+            Err(unread) => return Err(self.unread(unread)),
+        };
+        let delete = self.keep(Arc::clone(&counted.delete))?;
+        self.answers = vec![delete];
+        self.counted = Some(counted);
+        Ok(())
+    }
+
+    /// Sends a `DELETE` to each route beside "the task" (the collection, a
+    /// sibling route, the task's own actions). The collection is only asked
+    /// when every task its project lists is one the run created: a target
+    /// that wrongly deletes on it must not take a task of anyone else's.
+    pub async fn delete_beside(&mut self) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let listing = match self.api.list(p).await {
+            Ok(listing) => listing,
+            Err(unread) => return Err(self.unread(unread)),
+        };
+        let ours = self.ctx.ledger_ids(p);
+        let foreign: Vec<i64> = listing
+            .pages
+            .iter()
+            .flat_map(|page| page.ids.iter().copied())
+            .filter(|listed| !ours.contains(listed))
+            .collect();
+        if !foreign.is_empty() {
+            return Err(self.inconclusive(format!(
+                "the project lists {} task(s) the run did not create (such as {}): a DELETE on the collection is not sent where it could take them",
+                foreign.len(),
+                foreign[0]
+            )));
+        }
+        let mut answers = Vec::new();
+        for route in Route::ALL {
+            match self.api.delete_route(p, id, route).await {
+                Some(answer) => answers.push(answer),
+                None => {
+                    return Err(self.halt(Halt::Error(format!(
+                        "{} has no route {route:?}",
+                        self.dialect
+                    ))));
+                }
+            }
+        }
         self.keep_answers(answers)
     }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::api::{Api, Dialect, TaskState, Unread};
+use crate::api::{Api, Counted, Dialect, TaskState, Unread};
 use crate::check::{CheckFailure, Halt};
 use crate::config::{Answer, CreateBodies};
 use crate::http::{Exchange, Method};
@@ -54,6 +54,8 @@ pub struct OmsWorld {
     pub(super) probes: Vec<String>,
     /// The stop of a race, when there was one.
     pub(super) race_stop: Option<Arc<Exchange>>,
+    /// The censuses around a counted delete, when there was one.
+    pub(super) counted: Option<Counted>,
     /// Whether the scenario created a trio of neighbouring tasks.
     pub(super) trio: bool,
     /// Every DELETE exchange of this scenario (not its cleanup).
@@ -117,6 +119,7 @@ impl OmsWorld {
             foreign: Vec::new(),
             probes: Vec::new(),
             race_stop: None,
+            counted: None,
             trio: false,
             exchanges: Vec::new(),
             halted: None,
@@ -128,6 +131,20 @@ impl OmsWorld {
     pub(crate) fn enter_dialect(&mut self, dialect: Dialect) {
         self.dialect = dialect;
         self.api = Arc::clone(self.ctx.api(dialect));
+    }
+
+    /// Runs `step` with the World in `dialect`, then back in its own: the
+    /// steps of a rule about two dialects (OMS-DEL-023).
+    pub(super) async fn through<T>(
+        &mut self,
+        dialect: Dialect,
+        step: impl AsyncFnOnce(&mut Self) -> T,
+    ) -> T {
+        let own = self.dialect;
+        self.enter_dialect(dialect);
+        let outcome = step(self).await;
+        self.enter_dialect(own);
+        outcome
     }
 
     /// The profile's create bodies for the scenario's dialect.
