@@ -181,6 +181,10 @@ impl From<EngineError> for ApiError {
                 "OMS.0070",
                 "The task is complete. You cannot start or stop it.",
             ),
+            EngineError::PolicyOfCompleteTask => Self::bad_request(
+                "OMS.0086",
+                "Failed to update the bandwidth policy: the task is complete.",
+            ),
             EngineError::TooManyWaiting => Self::bad_request(
                 "OMS.0077",
                 "Too many tasks are waiting to be scheduled; try again later.",

@@ -22,23 +22,71 @@ pub enum Status {
     Failed,
     /// Every object migrated.
     Succeeded,
+    /// Scheduled, holding a parallel slot, but retrying its source instead of
+    /// moving data (a `retry-…` source), until stopped.
+    Retrying,
+    /// Stopped by a client, still winding down: holds its parallel slot until
+    /// the engine's pause delay has passed, then becomes [`Status::Stopped`].
+    Pausing,
 }
 
 impl Status {
     /// Every state, in the engine's order.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 8] = [
         Status::Initializing,
         Status::Waiting,
         Status::Running,
         Status::Stopped,
         Status::Failed,
         Status::Succeeded,
+        Status::Retrying,
+        Status::Pausing,
     ];
 
     /// The state's slot in per-state tables (its place in [`Status::ALL`]).
     pub(crate) fn slot(self) -> usize {
         self as usize
     }
+
+    /// Whether the task holds one of the project's parallel slots: it is
+    /// active, and a delete is refused.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Running | Status::Retrying | Status::Pausing)
+    }
+}
+
+/// A set of states: what one status code of a dialect names, since a
+/// dialect's code may stand for several domain states (v1 has no code for
+/// retrying or pausing, v2 none for initializing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusSet(u16);
+
+impl StatusSet {
+    /// The set of exactly `states`.
+    pub const fn of(states: &[Status]) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < states.len() {
+            bits |= 1 << states[i] as usize;
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    pub fn contains(self, status: Status) -> bool {
+        self.0 & (1 << status.slot()) != 0
+    }
+
+    /// The states of the set, in the engine's order.
+    pub fn iter(self) -> impl Iterator<Item = Status> {
+        Status::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+}
+
+/// The name the service gives a task: create bodies carry none, in either
+/// dialect, so it is a function of the id.
+pub fn task_name(id: u64) -> String {
+    format!("oms-task-{id}")
 }
 
 /// What kind of source listing a task migrates.

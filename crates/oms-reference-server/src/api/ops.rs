@@ -13,7 +13,7 @@ use crate::bandwidth::Policy;
 use crate::engine::Project;
 use crate::error::ApiError;
 use crate::faults::{self, Bend};
-use crate::model::{Status, TaskSpec, TaskView};
+use crate::model::{StatusSet, TaskSpec, TaskView};
 use crate::state::AppState;
 use crate::workload::Workload;
 
@@ -75,14 +75,14 @@ pub(super) fn list<R>(
 pub(super) struct Page {
     pub start: usize,
     pub limit: usize,
-    pub status: Option<Status>,
+    pub status: Option<StatusSet>,
 }
 
 /// How many tasks the project holds, optionally of one state.
 pub(super) fn count(
     state: &AppState,
     project: &str,
-    status: Option<Status>,
+    status: Option<StatusSet>,
 ) -> Result<usize, ApiError> {
     let count = locked(state, project)?.count(state.now(), status);
     Ok(count + faults::ghosts_counted(state.faults(), project, status.is_none()))

@@ -8,27 +8,34 @@ use serde_json::Value;
 use super::{key_len, non_empty, policy_error, required};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
-use crate::model::{ListFile, Status, TaskSpec, TaskType, TaskView};
+use crate::model::{ListFile, Status, StatusSet, TaskSpec, TaskType, TaskView};
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
 const MAX_THREAD_NUM: i64 = 50;
 
-/// The v1 status code of a state.
+/// The v1 status code of a state. v1 has no code for retrying or pausing:
+/// both show as 2 (running), since like a running task they hold a slot and
+/// refuse delete.
 pub fn status_code(status: Status) -> u8 {
     match status {
         Status::Initializing => 0,
         Status::Waiting => 1,
-        Status::Running => 2,
+        Status::Running | Status::Retrying | Status::Pausing => 2,
         Status::Stopped => 3,
         Status::Failed => 4,
         Status::Succeeded => 5,
     }
 }
 
-/// The state a v1 status code names, if any.
-pub fn status_from_code(code: u8) -> Option<Status> {
-    Status::ALL.into_iter().find(|s| status_code(*s) == code)
+/// The states a v1 status code names (`state=2` includes retrying and
+/// pausing), if it names any.
+pub fn states_of_code(code: u8) -> Option<StatusSet> {
+    let states: Vec<Status> = Status::ALL
+        .into_iter()
+        .filter(|s| status_code(*s) == code)
+        .collect();
+    (!states.is_empty()).then(|| StatusSet::of(&states))
 }
 
 /// `task_type` of the create body and the task object.
@@ -447,13 +454,13 @@ pub struct ListParams {
 
 impl ListParams {
     /// The `state` filter: a v1 status code (`OMS.0052` otherwise).
-    pub fn status(&self) -> Result<Option<Status>, ApiError> {
+    pub fn status(&self) -> Result<Option<StatusSet>, ApiError> {
         self.state
             .as_deref()
             .map(|s| {
                 s.parse::<u8>()
                     .ok()
-                    .and_then(status_from_code)
+                    .and_then(states_of_code)
                     .ok_or_else(ApiError::invalid_state)
             })
             .transpose()

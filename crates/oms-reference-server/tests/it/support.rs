@@ -20,6 +20,9 @@ pub const RUNNING: &str = include_str!("../../../../fixtures/create/running.json
 pub const SUCCEEDING: &str = include_str!("../../../../fixtures/create/succeeding.json");
 pub const FAILING: &str = include_str!("../../../../fixtures/create/failing.json");
 
+/// The engine's default pause: a stopped task shows 2 in v1 (7 in v2) this long, then 3.
+pub const PAUSE_MS: u64 = 100;
+
 /// 2026-11-28T00:00:00Z: a fixed start keeps bandwidth windows deterministic.
 pub const EPOCH_MS: u64 = 1_795_824_000_000;
 
@@ -206,6 +209,19 @@ impl TestServer {
             .json()["taskcount"]
             .as_u64()
             .expect("taskcount")
+    }
+
+    /// Stops a running task and lets its pause pass: it is then stopped (3).
+    pub async fn stop_and_settle(&self, id: u64) {
+        let reply = self.put(id, r#"{"operation":"stop"}"#).await;
+        assert_eq!(reply.status, StatusCode::OK, "stop {id}");
+        assert_eq!(self.status(id).await, 2, "a pausing task shows 2 in v1");
+        self.advance(PAUSE_MS);
+        assert_eq!(
+            self.status(id).await,
+            3,
+            "task {id} is stopped after the pause"
+        );
     }
 
     /// A task in status 2: created and given time to initialise.
