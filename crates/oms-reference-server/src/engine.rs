@@ -135,6 +135,9 @@ pub struct Filter<'a> {
     pub states: Option<StatusSet>,
     /// Only tasks whose name contains this.
     pub name_contains: Option<&'a str>,
+    /// Only tasks created by this task group. No task of this engine belongs
+    /// to a group, so such a filter matches nothing.
+    pub group_id: Option<&'a str>,
 }
 
 /// One project's tasks.
@@ -372,6 +375,9 @@ impl Project {
         filter: &Filter<'_>,
     ) -> (Vec<TaskView<'_>>, usize) {
         let now = self.settle(now);
+        if filter.group_id.is_some() {
+            return (Vec::new(), 0);
+        }
         let passes = |id: u64, t: &Task| {
             filter.states.is_none_or(|s| s.contains(t.status))
                 && filter

@@ -8,7 +8,7 @@ use clap::Parser;
 use oms_reference_server::faults::{self, Fault};
 use oms_reference_server::{AkSkBinding, Config, Limits, Secret, TokenBinding};
 
-/// The reference implementation of the Huawei Cloud OMS v1 task API, usable as a local emulator.
+/// The reference implementation of the Huawei Cloud OMS v1 and v2 task APIs, usable as a local emulator.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {

@@ -334,7 +334,15 @@ mod tests {
         };
         let json = with_type("application/json");
         let utf8 = with_type("application/json;charset=utf-8");
-        let cases: [(&str, String, &str, &[(&str, &str)], &[u8], &str); 6] = [
+        type Case<'a> = (
+            &'a str,
+            String,
+            &'a str,
+            &'a [(&'a str, &'a str)],
+            &'a [u8],
+            &'a str,
+        );
+        let cases: [Case<'_>; 6] = [
             (
                 "DELETE",
                 format!("/v2/{PID}/tasks/1"),

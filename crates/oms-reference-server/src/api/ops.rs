@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::bandwidth::Policy;
-use crate::engine::Project;
+use crate::engine::{Filter, Project};
 use crate::error::ApiError;
 use crate::faults::{self, Bend};
 use crate::model::{StatusSet, TaskSpec, TaskView};
@@ -68,6 +68,34 @@ pub(super) fn list<R>(
     let mut views = guard.list(state.now(), page.start, page.limit, page.status);
     views.extend(ghosts.iter().map(|ghost| ghost.view()));
     Ok(render(&views))
+}
+
+/// Renders one page of tasks newest first and the total matching the
+/// filter across pages (the v2 list).
+pub(super) fn list_newest_first<R>(
+    state: &AppState,
+    project: &str,
+    page: NewestFirst<'_>,
+    render: impl FnOnce(&[TaskView<'_>], usize) -> R,
+) -> Result<R, ApiError> {
+    let ghosts = faults::ghosts_listed(state.faults(), project, page.offset);
+    let unfiltered = page.filter.states.is_none()
+        && page.filter.name_contains.is_none()
+        && page.filter.group_id.is_none();
+    let ghosts_counted = faults::ghosts_counted(state.faults(), project, unfiltered);
+    let mut guard = locked(state, project)?;
+    let (mut views, total) =
+        guard.list_newest_first(state.now(), page.offset, page.limit, &page.filter);
+    views.extend(ghosts.iter().map(|ghost| ghost.view()));
+    Ok(render(&views, total + ghosts_counted))
+}
+
+/// Which tasks a newest-first list call asks for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewestFirst<'a> {
+    pub offset: usize,
+    pub limit: usize,
+    pub filter: Filter<'a>,
 }
 
 /// Which tasks a list call asks for.

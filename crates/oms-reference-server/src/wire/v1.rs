@@ -8,7 +8,10 @@ use serde_json::Value;
 use super::{key_len, non_empty, policy_error, required};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
-use crate::model::{ListFile, Status, StatusSet, TaskSpec, TaskType, TaskView};
+use crate::model::{
+    ConsistencyCheck, ListFile, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec,
+    TaskType, TaskView,
+};
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
@@ -241,6 +244,12 @@ impl CreateBody {
             source_cdn: self.source_cdn.map(Box::new),
             auto_restore: self.auto_restore.unwrap_or(false),
             enable_failed_object_recording: self.enable_failed_object_recording.unwrap_or(false),
+            enable_metadata_migration: false,
+            enable_requester_pays: false,
+            overwrite: OverwriteMode::default(),
+            storage_policy: StoragePolicy::default(),
+            consistency_check: ConsistencyCheck::default(),
+            priority: None,
         };
         Ok((spec, policy))
     }
@@ -298,10 +307,7 @@ pub struct Created {
     pub task_name: String,
 }
 
-/// The name a task is given: OMS v1 create bodies carry none.
-pub fn task_name(id: u64) -> String {
-    format!("oms-task-{id}")
-}
+pub use crate::model::task_name;
 
 #[derive(Serialize)]
 struct SrcOut<'a> {
