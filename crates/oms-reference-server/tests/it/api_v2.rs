@@ -51,6 +51,8 @@ async fn create_show_and_list() {
         1,
         "v2 shows initializing as 1"
     );
+    let waiting = server.v2(Method::GET, "?status=1", "").await.json();
+    assert_eq!(waiting["count"], 1, "status=1 includes initializing");
     server.advance(1_100);
     let task = server.v2_get(id).await;
     snap("v2_show_running", &task);
@@ -429,6 +431,14 @@ async fn bandwidth_policy_updates() {
     );
     let done = server.v2_create("ok-source").await;
     server.advance(2_000);
+    let v1 = json!({"operation": "change_bandwidthpolicy",
+        "bandwidth_policy": [{"start": "00:00", "end": "12:00", "max_bandwidth": 1_048_576}]});
+    expect(
+        &server.put(done, &v1.to_string()).await,
+        400,
+        "OMS.0086",
+        "v1 policy of a succeeded task",
+    );
     snap(
         "v2_bandwidth_complete",
         &server
@@ -528,11 +538,19 @@ async fn list_pages_counts_filters_and_order() {
         ("?offset=-1", "OMS.0051"),
         ("?status=0", "OMS.0052"),
         ("?status=8", "OMS.0052"),
+        ("?offset=2147483648", "OMS.0051"),
         ("?group_id=", "OMS.0064"),
     ] {
         let reply = server.v2(Method::GET, query, "").await;
         expect(&reply, 400, code, query);
     }
+    let long_group = format!("?group_id={}", "g".repeat(101));
+    expect(
+        &server.v2(Method::GET, &long_group, "").await,
+        400,
+        "OMS.0064",
+        "group_id of 101",
+    );
     snap(
         "v2_list_bad_status",
         &server.v2(Method::GET, "?status=0", "").await,
@@ -681,6 +699,15 @@ async fn a_retry_source_retries_until_stopped() {
         "start retrying",
     );
     assert_eq!(server.status(id).await, 2, "v1 shows retrying as 2");
+    let v1_running = server
+        .call(Method::GET, "/task?totalcount=true&state=2", "")
+        .await
+        .json();
+    assert_eq!(
+        v1_running,
+        json!({"taskcount": 1}),
+        "v1 state=2 includes retrying"
+    );
     assert_eq!(
         server.v2(Method::GET, "?status=6", "").await.json()["count"],
         1

@@ -93,6 +93,38 @@ fn official_python_sdks_v2_client_drives_a_task_through_its_lifecycle() {
     );
 }
 
+/// The README's Python example, as written but for the server's address.
+#[test]
+fn the_readmes_python_example_runs() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("read README.md");
+    let example = readme
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a Python example");
+    assert!(example.contains("http://127.0.0.1:8080"), "{example}");
+    let python = sdk_python();
+    let server = Server::start();
+    let home = TempHome::new();
+    let mut command = Command::new(&python);
+    command
+        .arg("-c")
+        .arg(example.replace("http://127.0.0.1:8080", &format!("http://{}", server.addr)))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home.0);
+    let run = run_with_deadline(command, SCRIPT_DEADLINE, "the README's Python example");
+    server.stop();
+    assert!(
+        run.status.success() && run.stdout.trim() == "0",
+        "the README's example printed {:?} (exit {}), expected the count 0 of a fresh server\n--- stderr\n{}",
+        run.stdout,
+        run.status,
+        run.stderr
+    );
+}
+
 /// Runs `script ENDPOINT PROJECT_ID ARGS…` in the SDK's venv against a fresh
 /// server, and parses the one JSON line of observations it prints last.
 fn run_script(script: &str, args: &[&str]) -> (Value, Finished) {
