@@ -3,8 +3,9 @@
 //!
 //! Nothing runs in the background. Every operation first *settles* the project
 //! up to "now": it replays, in time order, the transitions that became due
-//! since the last call (0 → 1 after initialisation, 1 → 2 when a parallel slot
-//! frees, 2 → 4/5 when the work is done). A task's progress is a pure function
+//! since the last call (0 → 1 after initialisation, 1 → 2 (or 6, retrying)
+//! when a parallel slot frees, 2 → 4/5 when the work is done, pausing → 3 when
+//! the pause delay has passed). A task's progress is a pure function
 //! of its state and the clock, so results do not depend on who looks when, and
 //! every operation is O(log n) in the number of stored tasks plus the number of
 //! transitions it replays. The caller holds the project's lock across the whole
@@ -13,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bandwidth::Policy;
-use crate::model::{FailureReason, Figures, Status, TaskSpec, TaskView};
+use crate::model::{FailureReason, Figures, Status, StatusSet, TaskSpec, TaskView, task_name};
 use crate::workload::{BASE_RATE, Fate, Workload};
 
 /// How many rate changes `finish_time` walks before deferring (a few days of windows).
@@ -30,6 +31,9 @@ pub struct Limits {
     pub max_tasks: usize,
     /// How long a new task stays in status 0, in milliseconds.
     pub init_ms: u64,
+    /// How long a stopped task stays pausing (holding its slot) before it is
+    /// stopped, in milliseconds; 0 stops at once.
+    pub pause_ms: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +43,7 @@ impl Default for Limits {
             max_waiting: 50,
             max_tasks: 10_000_000,
             init_ms: 100,
+            pause_ms: 100,
         }
     }
 }
@@ -56,6 +61,8 @@ pub enum EngineError {
     AlreadyStarted,
     #[error("the task is complete")]
     Complete,
+    #[error("the task is complete: its bandwidth policy can no longer change")]
+    PolicyOfCompleteTask,
     #[error("too many tasks are waiting")]
     TooManyWaiting,
     #[error("the project holds the maximum number of tasks")]
@@ -77,7 +84,7 @@ struct Task {
     status: Status,
     /// Bytes moved before `since`.
     done: u64,
-    /// When the current run began (status 2 only).
+    /// When the current run began (status 2 and 6 only).
     since: u64,
     /// Milliseconds spent running before `since`.
     ran_ms: u64,
@@ -119,6 +126,18 @@ impl Task {
             self.done
         }
     }
+}
+
+/// Which tasks a newest-first list asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    /// Only tasks in one of these states.
+    pub states: Option<StatusSet>,
+    /// Only tasks whose name contains this.
+    pub name_contains: Option<&'a str>,
+    /// Only tasks created by this task group. No task of this engine belongs
+    /// to a group, so such a filter matches nothing.
+    pub group_id: Option<&'a str>,
 }
 
 /// One project's tasks.
@@ -194,11 +213,11 @@ impl Project {
         Some(view(id, task, now))
     }
 
-    /// Removes a task that is not running.
+    /// Removes a task that is not active (running, retrying or pausing).
     pub fn delete(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
         let now = self.settle(now);
         let task = self.tasks.get(&id).ok_or(EngineError::NotFound)?;
-        if task.status == Status::Running {
+        if task.status.is_active() {
             return Err(EngineError::Running);
         }
         self.remove(id, now)
@@ -221,7 +240,7 @@ impl Project {
             self.waiting.remove(&(seq, id));
         }
         self.by_status[task.status.slot()] -= 1;
-        if task.status == Status::Running {
+        if task.status.is_active() {
             self.running -= 1;
             self.schedule_waiting(now);
         }
@@ -249,24 +268,38 @@ impl Project {
         }
     }
 
-    /// Pauses a running task (2 → 3).
+    /// Stops a running or retrying task: it pauses (holding its slot) for
+    /// `pause_ms`, then is stopped (2/6 → 7 → 3); with `pause_ms` 0 it is
+    /// stopped at once.
     pub fn stop(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
         let now = self.settle(now);
         let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
-        if task.status != Status::Running {
+        if !matches!(task.status, Status::Running | Status::Retrying) {
             return Err(EngineError::NotRunning);
         }
         task.done = task.moved_by(now);
-        task.ran_ms += now - task.since;
+        if task.status == Status::Running {
+            task.ran_ms += now - task.since;
+        }
         task.stalled = false;
         let event = task.event_at.take();
         if let Some(at) = event {
             self.events.remove(&(at, id));
         }
+        if self.limits.pause_ms == 0 {
+            self.finish_pause(id, now);
+        } else {
+            self.set_status(id, Status::Pausing);
+            self.schedule_event(id, now + self.limits.pause_ms);
+        }
+        Ok(())
+    }
+
+    /// A pausing task's delay is over: it is stopped and frees its slot.
+    fn finish_pause(&mut self, id: u64, at: u64) {
         self.set_status(id, Status::Stopped);
         self.running -= 1;
-        self.schedule_waiting(now);
-        Ok(())
+        self.schedule_waiting(at);
     }
 
     /// Resumes a stopped or failed task (3/4 → 1, then 2 when a slot is free).
@@ -280,7 +313,11 @@ impl Project {
                 task.recovered = true;
             }
             Status::Succeeded => return Err(EngineError::Complete),
-            Status::Initializing | Status::Waiting | Status::Running => {
+            Status::Initializing
+            | Status::Waiting
+            | Status::Running
+            | Status::Retrying
+            | Status::Pausing => {
                 return Err(EngineError::AlreadyStarted);
             }
         }
@@ -289,10 +326,14 @@ impl Project {
         Ok(())
     }
 
-    /// Replaces a task's bandwidth policy; a running task continues at the new rate from `now`.
+    /// Replaces a task's bandwidth policy; a running task continues at the
+    /// new rate from `now`. A succeeded task refuses: it has nothing left to move.
     pub fn set_policy(&mut self, id: u64, policy: Policy, now: u64) -> Result<(), EngineError> {
         let now = self.settle(now);
         let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
+        if task.status == Status::Succeeded {
+            return Err(EngineError::PolicyOfCompleteTask);
+        }
         if task.status == Status::Running {
             task.done = task.moved_by(now);
             task.ran_ms += now - task.since;
@@ -305,28 +346,70 @@ impl Project {
         Ok(())
     }
 
-    /// Tasks in id order, optionally of one status, from index `start`.
+    /// Tasks in id order, optionally in one of `states`, from index `start`.
     pub fn list(
         &mut self,
         now: u64,
         start: usize,
         limit: usize,
-        state: Option<Status>,
+        states: Option<StatusSet>,
     ) -> Vec<TaskView<'_>> {
         let now = self.settle(now);
         self.tasks
             .iter()
-            .filter(|(_, t)| state.is_none_or(|s| t.status == s))
+            .filter(|(_, t)| states.is_none_or(|s| s.contains(t.status)))
             .skip(start)
             .take(limit)
             .map(|(&id, t)| view(id, t, now))
             .collect()
     }
 
-    /// How many tasks there are, optionally of one status: O(1).
-    pub fn count(&mut self, now: u64, state: Option<Status>) -> usize {
+    /// Tasks newest first (id descending) that pass `filter`, from index
+    /// `offset`, and how many pass it in all. Without a name filter the page
+    /// costs O(offset + limit) and the total O(1); a name filter scans.
+    pub fn list_newest_first(
+        &mut self,
+        now: u64,
+        offset: usize,
+        limit: usize,
+        filter: &Filter<'_>,
+    ) -> (Vec<TaskView<'_>>, usize) {
+        let now = self.settle(now);
+        if filter.group_id.is_some() {
+            return (Vec::new(), 0);
+        }
+        let passes = |id: u64, t: &Task| {
+            filter.states.is_none_or(|s| s.contains(t.status))
+                && filter
+                    .name_contains
+                    .is_none_or(|needle| task_name(id).contains(needle))
+        };
+        let total = match filter.name_contains {
+            None => self.count_settled(filter.states),
+            Some(_) => self.tasks.iter().filter(|&(&id, t)| passes(id, t)).count(),
+        };
+        let page = self
+            .tasks
+            .iter()
+            .rev()
+            .filter(|&(&id, t)| passes(id, t))
+            .skip(offset)
+            .take(limit)
+            .map(|(&id, t)| view(id, t, now))
+            .collect();
+        (page, total)
+    }
+
+    /// How many tasks there are, optionally in one of `states`: O(1).
+    pub fn count(&mut self, now: u64, states: Option<StatusSet>) -> usize {
         self.settle(now);
-        state.map_or(self.tasks.len(), |s| self.by_status[s.slot()])
+        self.count_settled(states)
+    }
+
+    fn count_settled(&self, states: Option<StatusSet>) -> usize {
+        states.map_or(self.tasks.len(), |set| {
+            set.iter().map(|s| self.by_status[s.slot()]).sum()
+        })
     }
 
     /// Replays every transition due by `now`, in time order.
@@ -354,6 +437,7 @@ impl Project {
                     self.schedule_waiting(at);
                 }
                 Status::Running => self.reach(id, at),
+                Status::Pausing => self.finish_pause(id, at),
                 // Other states never hold an event.
                 _ => {}
             }
@@ -399,9 +483,15 @@ impl Project {
             task.wait_seq = None;
             task.since = now;
             task.first_start.get_or_insert(now);
-            self.set_status(id, Status::Running);
+            let retries = task.workload.fate == Fate::Retry;
             self.running += 1;
-            self.plan_run_end(id, now);
+            if retries {
+                // Retries its source until stopped: no run end to plan.
+                self.set_status(id, Status::Retrying);
+            } else {
+                self.set_status(id, Status::Running);
+                self.plan_run_end(id, now);
+            }
         }
     }
 

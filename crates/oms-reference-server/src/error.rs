@@ -79,6 +79,20 @@ impl ApiError {
         )
     }
 
+    pub fn invalid_status_v2() -> Self {
+        Self::bad_request(
+            "OMS.0052",
+            "Invalid status value: expected an integer from 1 to 7.",
+        )
+    }
+
+    pub fn invalid_description_v2() -> Self {
+        Self::bad_request(
+            "OMS.0078",
+            "Invalid description: at most 255 characters, none of ^ < > & \" '.",
+        )
+    }
+
     pub fn invalid_thread_num() -> Self {
         Self::bad_request(
             "OMS.0059",
@@ -180,6 +194,10 @@ impl From<EngineError> for ApiError {
             EngineError::Complete => Self::bad_request(
                 "OMS.0070",
                 "The task is complete. You cannot start or stop it.",
+            ),
+            EngineError::PolicyOfCompleteTask => Self::bad_request(
+                "OMS.0086",
+                "Failed to update the bandwidth policy: the task is complete.",
             ),
             EngineError::TooManyWaiting => Self::bad_request(
                 "OMS.0077",

@@ -1,4 +1,4 @@
-//! The reference implementation of the Huawei Cloud OMS v1 task API, and a
+//! The reference implementation of the Huawei Cloud OMS v1 and v2 task APIs, and a
 //! local OMS emulator: an axum server over a simulated migration engine.
 //!
 //! Entry points: [`router`] for in-process tests, [`serve`] to run on a

@@ -8,7 +8,7 @@ use clap::Parser;
 use oms_reference_server::faults::{self, Fault};
 use oms_reference_server::{AkSkBinding, Config, Limits, Secret, TokenBinding};
 
-/// The reference implementation of the Huawei Cloud OMS v1 task API, usable as a local emulator.
+/// The reference implementation of the Huawei Cloud OMS v1 and v2 task APIs, usable as a local emulator.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
@@ -45,6 +45,11 @@ struct Cli {
     /// How long a new task stays in status 0 (initializing), in milliseconds.
     #[arg(long, env = "OMS_INIT_MS", default_value_t = Limits::default().init_ms)]
     init_ms: u64,
+
+    /// How long a stopped task stays pausing (status 7 in v2, 2 in v1) before it is stopped,
+    /// in milliseconds; 0 stops at once.
+    #[arg(long, env = "OMS_PAUSE_MS", default_value_t = Limits::default().pause_ms)]
+    pause_ms: u64,
 
     /// Inject one deliberate bug, by name, to prove a conformance kit (only a build with the
     /// `faults` feature has them; any other build refuses this flag; see the README).
@@ -130,6 +135,7 @@ async fn main() -> ExitCode {
             max_waiting: cli.max_waiting_tasks,
             max_tasks: cli.max_tasks_per_project,
             init_ms: cli.init_ms,
+            pause_ms: cli.pause_ms,
         },
         ..Config::default()
     };

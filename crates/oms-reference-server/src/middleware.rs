@@ -110,9 +110,21 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     } else {
         verify_token(&state, request, request_id)
     };
-    match checked {
+    match checked.and_then(same_project_header) {
         Ok(request) => next.run(request).await,
         Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// An `X-Project-Id` header (which the SDK signs and Terraform adds unsigned)
+/// must name the path's project: a credential of project A naming project B
+/// in the header is refused like one used on B's path.
+fn same_project_header(request: Request) -> Result<Request, ApiError> {
+    match request.headers().get("x-project-id") {
+        Some(header) if Some(header.as_bytes()) != path_project(&request).map(str::as_bytes) => {
+            Err(ApiError::forbidden())
+        }
+        _ => Ok(request),
     }
 }
 

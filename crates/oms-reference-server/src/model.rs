@@ -22,23 +22,71 @@ pub enum Status {
     Failed,
     /// Every object migrated.
     Succeeded,
+    /// Scheduled, holding a parallel slot, but retrying its source instead of
+    /// moving data (a `retry-…` source), until stopped.
+    Retrying,
+    /// Stopped by a client, still winding down: holds its parallel slot until
+    /// the engine's pause delay has passed, then becomes [`Status::Stopped`].
+    Pausing,
 }
 
 impl Status {
     /// Every state, in the engine's order.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 8] = [
         Status::Initializing,
         Status::Waiting,
         Status::Running,
         Status::Stopped,
         Status::Failed,
         Status::Succeeded,
+        Status::Retrying,
+        Status::Pausing,
     ];
 
     /// The state's slot in per-state tables (its place in [`Status::ALL`]).
     pub(crate) fn slot(self) -> usize {
         self as usize
     }
+
+    /// Whether the task holds one of the project's parallel slots: it is
+    /// active, and a delete is refused.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Running | Status::Retrying | Status::Pausing)
+    }
+}
+
+/// A set of states: what one status code of a dialect names, since a
+/// dialect's code may stand for several domain states (v1 has no code for
+/// retrying or pausing, v2 none for initializing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusSet(u16);
+
+impl StatusSet {
+    /// The set of exactly `states`.
+    pub const fn of(states: &[Status]) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < states.len() {
+            bits |= 1 << states[i] as usize;
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    pub fn contains(self, status: Status) -> bool {
+        self.0 & (1 << status.slot()) != 0
+    }
+
+    /// The states of the set, in the engine's order.
+    pub fn iter(self) -> impl Iterator<Item = Status> {
+        Status::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+}
+
+/// The name the service gives a task: create bodies carry none, in either
+/// dialect, so it is a function of the id.
+pub fn task_name(id: u64) -> String {
+    format!("oms-task-{id}")
 }
 
 /// What kind of source listing a task migrates.
@@ -62,8 +110,51 @@ pub struct ListFile {
     pub list_file_key: String,
 }
 
-/// What a task remembers of its create request. Secrets (the source and
-/// destination keys) are dropped at the edge and never reach this type.
+/// What the destination does with an object that exists already (v2 `object_overwrite_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverwriteMode {
+    Never,
+    /// Overwrite when size or last-modified time differ.
+    #[default]
+    SizeLastModified,
+    /// Overwrite when the CRC64 differs.
+    Crc64,
+    Always,
+}
+
+/// The storage class objects get at the destination (v2 `dst_storage_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoragePolicy {
+    #[default]
+    Standard,
+    InfrequentAccess,
+    Archive,
+    DeepArchive,
+    /// The class that maps the source object's class.
+    SourceMapping,
+}
+
+/// How a migrated object is checked against its source (v2 `consistency_check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConsistencyCheck {
+    #[default]
+    SizeLastModified,
+    Crc64,
+    None,
+}
+
+/// A task's scheduling priority (v2 `task_priority`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    High,
+    Medium,
+    Low,
+}
+
+/// What a task remembers of its create request, in either dialect: each
+/// dialect fills what its body states and the defaults stand for the rest,
+/// so every task renders in both. Secrets (keys, tokens, CDN authentication
+/// keys) are dropped at the edge and never reach this type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskSpec {
     pub src_region: String,
@@ -74,20 +165,33 @@ pub struct TaskSpec {
     pub src_app_id: Option<String>,
     pub dst_region: String,
     pub dst_bucket: String,
+    /// The destination prefix: v1 `dst_node.object_key`, v2 `dst_node.save_prefix`.
     pub dst_object_key: String,
     pub dst_cloud_type: String,
+    /// Server-side encryption with KMS at the destination: v1 `enableKMS`,
+    /// v2 `dst_node.crypto_type` `KMS`.
     pub enable_kms: bool,
+    /// v1's `thread_num`; v2 has none, and its tasks keep 0.
     pub thread_num: u8,
     pub description: String,
     pub task_type: TaskType,
+    /// Only objects modified since: seconds since the epoch as both create
+    /// bodies state it, 0 when unset.
     pub migrate_since: i64,
     /// Opaque client data echoed back (notification settings); the engine
     /// never reads it, so it stays in whatever form the dialect gave it.
     pub smn_info: Option<Box<serde_json::Value>>,
     /// Opaque client data echoed back (CDN settings of the source).
     pub source_cdn: Option<Box<serde_json::Value>>,
+    /// Restore archived source objects first: v1 `auto_restore`, v2 `enable_restore`.
     pub auto_restore: bool,
     pub enable_failed_object_recording: bool,
+    pub enable_metadata_migration: bool,
+    pub enable_requester_pays: bool,
+    pub overwrite: OverwriteMode,
+    pub storage_policy: StoragePolicy,
+    pub consistency_check: ConsistencyCheck,
+    pub priority: Option<Priority>,
 }
 
 /// The failure a task reports in `error_reason`.

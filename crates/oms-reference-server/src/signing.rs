@@ -81,14 +81,17 @@ fn decode(text: &str) -> Vec<u8> {
     out
 }
 
-/// The canonical URI: each segment decoded then re-encoded, always ending in `/`.
+/// The canonical URI as the official SDK builds it
+/// (`signer._process_canonical_uri`): the whole path percent-decoded, then
+/// split on `/`, each segment re-encoded, always ending in `/`. So an encoded
+/// slash (`%2F`) is a separator here, as it is for the SDK that signed it.
 pub fn canonical_uri(raw_path: &str) -> String {
     let mut out = String::with_capacity(raw_path.len() + 1);
-    for (i, segment) in raw_path.split('/').enumerate() {
+    for (i, segment) in decode(raw_path).split(|&b| b == b'/').enumerate() {
         if i > 0 {
             out.push('/');
         }
-        encode(&decode(segment), &mut out);
+        encode(segment, &mut out);
     }
     if !out.ends_with('/') {
         out.push('/');
@@ -319,6 +322,85 @@ mod tests {
         );
     }
 
+    /// The v2 known-answer signatures of `oms-v2-api.md` §5.1: H with the
+    /// `Content-Type` of each operation.
+    #[test]
+    fn known_answer_vectors_of_the_v2_api() {
+        const PID: &str = "0123456789abcdef0123456789abcdef";
+        let with_type = |content_type: &'static str| {
+            let mut headers = H;
+            headers[0] = ("Content-Type", content_type);
+            headers
+        };
+        let json = with_type("application/json");
+        let utf8 = with_type("application/json;charset=utf-8");
+        type Case<'a> = (
+            &'a str,
+            String,
+            &'a str,
+            &'a [(&'a str, &'a str)],
+            &'a [u8],
+            &'a str,
+        );
+        let cases: [Case<'_>; 6] = [
+            (
+                "DELETE",
+                format!("/v2/{PID}/tasks/1"),
+                "",
+                &json,
+                b"",
+                "a68a52835b443c2ab468d36cac57f5a744988339c22899521cfe154028dceff7",
+            ),
+            (
+                "POST",
+                format!("/v2/{PID}/tasks/1/stop"),
+                "",
+                &json,
+                b"",
+                "40734b3c3bed0a1e8303ec118e16867a3f499dad61701695117d731227a046e0",
+            ),
+            (
+                "GET",
+                format!("/v2/{PID}/tasks/1"),
+                "",
+                &json,
+                b"",
+                "349c07648dbf664c8c2d6bd589ae1b06e221f3314d15158b163721393c16b034",
+            ),
+            (
+                "POST",
+                format!("/v2/{PID}/tasks/1/start"),
+                "",
+                &utf8,
+                br#"{"dst_ak": "DSTAK", "dst_sk": "DSTSK"}"#,
+                "33bdbc4b1f53200c2ce3b052f4c7ce643eaea8debd43ad3df91e2f1c2087fdcd",
+            ),
+            (
+                "PUT",
+                format!("/v2/{PID}/tasks/1/bandwidth-policy"),
+                "",
+                &utf8,
+                br#"{"bandwidth_policy": [{"end": "12:00", "max_bandwidth": 1048576, "start": "00:00"}]}"#,
+                "ac9253f423659bafb0a6ccc2a414c44caa28da91e403fe9c40a48d9d7a8202e8",
+            ),
+            (
+                "GET",
+                format!("/v2/{PID}/tasks"),
+                "limit=10&offset=0&status=2",
+                &json,
+                b"",
+                "70788b0f1af98455bd525edceb86ccbf5a927fedd3cf4c1c55e7375d7f971064",
+            ),
+        ];
+        for (method, path, query, headers, body, expected) in cases {
+            assert_eq!(
+                signature(method, &path, query, headers, body, "DUMMYSK"),
+                expected,
+                "{method} {path}?{query}"
+            );
+        }
+    }
+
     #[test]
     fn verification_is_exact() {
         let sts = string_to_sign("20240101T000000Z", "x");
@@ -359,6 +441,15 @@ mod tests {
     fn canonical_forms() {
         assert_eq!(canonical_uri("/v1/p/task/1"), "/v1/p/task/1/");
         assert_eq!(canonical_uri("/a%20b/c/"), "/a%20b/c/");
+        // The SDK decodes the whole path before splitting: `%2F` separates.
+        assert_eq!(
+            canonical_uri("/v2/p/tasks/a%20b%2Fc"),
+            "/v2/p/tasks/a%20b/c/"
+        );
+        assert_eq!(
+            canonical_uri("/v2/p/tasks/%7Btask_id%7D"),
+            "/v2/p/tasks/%7Btask_id%7D/"
+        );
         assert_eq!(canonical_query("b=2&a=&c"), "a=&b=2&c=");
         assert_eq!(parse_sdk_date("19700101T000000Z"), Some(0));
         assert_eq!(parse_sdk_date("20240101T000000Z"), Some(1_704_067_200_000));

@@ -6,6 +6,8 @@
 //! the fate by its first hyphen-separated word.
 //! - `long-…`: four hours of work at full speed; in practice runs until stopped.
 //! - `fail-…`: about a second of work, failing half-way with an `error_reason`.
+//! - `retry-…`: once scheduled, retries its source (status 6) and moves
+//!   nothing, until stopped; started again, it retries again.
 //! - anything else: about a second of work, then success.
 //!
 //! Sizes and object counts vary with a hash of the source and destination, so
@@ -22,6 +24,8 @@ pub enum Fate {
     Fail {
         at_bytes: u64,
     },
+    /// Never moves a byte: retries its source for as long as it is scheduled.
+    Retry,
 }
 
 /// The work a task has to do.
@@ -64,6 +68,11 @@ impl Workload {
                 total_num: total_num * 1000,
                 fate: Fate::Succeed,
             },
+            Some("retry") => Self {
+                total_size: short,
+                total_num,
+                fate: Fate::Retry,
+            },
             Some("fail") => Self {
                 total_size: short,
                 total_num,
@@ -91,6 +100,7 @@ mod tests {
     #[test]
     fn the_bucket_name_picks_the_fate() {
         assert_eq!(of("ok-source").fate, Fate::Succeed);
+        assert_eq!(of("retry-source").fate, Fate::Retry);
         assert!(
             matches!(of("fail-source").fate, Fate::Fail { at_bytes } if at_bytes == of("fail-source").total_size / 2)
         );

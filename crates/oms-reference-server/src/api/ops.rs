@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::bandwidth::Policy;
-use crate::engine::Project;
+use crate::engine::{Filter, Project};
 use crate::error::ApiError;
 use crate::faults::{self, Bend};
-use crate::model::{Status, TaskSpec, TaskView};
+use crate::model::{StatusSet, TaskSpec, TaskView};
 use crate::state::AppState;
 use crate::workload::Workload;
 
@@ -70,19 +70,47 @@ pub(super) fn list<R>(
     Ok(render(&views))
 }
 
+/// Renders one page of tasks newest first and the total matching the
+/// filter across pages (the v2 list).
+pub(super) fn list_newest_first<R>(
+    state: &AppState,
+    project: &str,
+    page: NewestFirst<'_>,
+    render: impl FnOnce(&[TaskView<'_>], usize) -> R,
+) -> Result<R, ApiError> {
+    let ghosts = faults::ghosts_listed(state.faults(), project, page.offset);
+    let unfiltered = page.filter.states.is_none()
+        && page.filter.name_contains.is_none()
+        && page.filter.group_id.is_none();
+    let ghosts_counted = faults::ghosts_counted(state.faults(), project, unfiltered);
+    let mut guard = locked(state, project)?;
+    let (mut views, total) =
+        guard.list_newest_first(state.now(), page.offset, page.limit, &page.filter);
+    views.extend(ghosts.iter().map(|ghost| ghost.view()));
+    Ok(render(&views, total + ghosts_counted))
+}
+
+/// Which tasks a newest-first list call asks for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewestFirst<'a> {
+    pub offset: usize,
+    pub limit: usize,
+    pub filter: Filter<'a>,
+}
+
 /// Which tasks a list call asks for.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Page {
     pub start: usize,
     pub limit: usize,
-    pub status: Option<Status>,
+    pub status: Option<StatusSet>,
 }
 
 /// How many tasks the project holds, optionally of one state.
 pub(super) fn count(
     state: &AppState,
     project: &str,
-    status: Option<Status>,
+    status: Option<StatusSet>,
 ) -> Result<usize, ApiError> {
     let count = locked(state, project)?.count(state.now(), status);
     Ok(count + faults::ghosts_counted(state.faults(), project, status.is_none()))

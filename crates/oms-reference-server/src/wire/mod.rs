@@ -8,6 +8,7 @@
 //! error codes, and the field checks of the create and start bodies.
 
 pub mod v1;
+pub mod v2;
 
 use serde::Deserialize;
 

@@ -8,27 +8,37 @@ use serde_json::Value;
 use super::{key_len, non_empty, policy_error, required};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
-use crate::model::{ListFile, Status, TaskSpec, TaskType, TaskView};
+use crate::model::{
+    ConsistencyCheck, ListFile, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec,
+    TaskType, TaskView,
+};
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
 const MAX_THREAD_NUM: i64 = 50;
 
-/// The v1 status code of a state.
+/// The v1 status code of a state. v1 has no code for retrying or pausing:
+/// both show as 2 (running), since like a running task they hold a slot and
+/// refuse delete.
 pub fn status_code(status: Status) -> u8 {
     match status {
         Status::Initializing => 0,
         Status::Waiting => 1,
-        Status::Running => 2,
+        Status::Running | Status::Retrying | Status::Pausing => 2,
         Status::Stopped => 3,
         Status::Failed => 4,
         Status::Succeeded => 5,
     }
 }
 
-/// The state a v1 status code names, if any.
-pub fn status_from_code(code: u8) -> Option<Status> {
-    Status::ALL.into_iter().find(|s| status_code(*s) == code)
+/// The states a v1 status code names (`state=2` includes retrying and
+/// pausing), if it names any.
+pub fn states_of_code(code: u8) -> Option<StatusSet> {
+    let states: Vec<Status> = Status::ALL
+        .into_iter()
+        .filter(|s| status_code(*s) == code)
+        .collect();
+    (!states.is_empty()).then(|| StatusSet::of(&states))
 }
 
 /// `task_type` of the create body and the task object.
@@ -234,6 +244,12 @@ impl CreateBody {
             source_cdn: self.source_cdn.map(Box::new),
             auto_restore: self.auto_restore.unwrap_or(false),
             enable_failed_object_recording: self.enable_failed_object_recording.unwrap_or(false),
+            enable_metadata_migration: false,
+            enable_requester_pays: false,
+            overwrite: OverwriteMode::default(),
+            storage_policy: StoragePolicy::default(),
+            consistency_check: ConsistencyCheck::default(),
+            priority: None,
         };
         Ok((spec, policy))
     }
@@ -291,10 +307,7 @@ pub struct Created {
     pub task_name: String,
 }
 
-/// The name a task is given: OMS v1 create bodies carry none.
-pub fn task_name(id: u64) -> String {
-    format!("oms-task-{id}")
-}
+pub use crate::model::task_name;
 
 #[derive(Serialize)]
 struct SrcOut<'a> {
@@ -447,13 +460,13 @@ pub struct ListParams {
 
 impl ListParams {
     /// The `state` filter: a v1 status code (`OMS.0052` otherwise).
-    pub fn status(&self) -> Result<Option<Status>, ApiError> {
+    pub fn status(&self) -> Result<Option<StatusSet>, ApiError> {
         self.state
             .as_deref()
             .map(|s| {
                 s.parse::<u8>()
                     .ok()
-                    .and_then(status_from_code)
+                    .and_then(states_of_code)
                     .ok_or_else(ApiError::invalid_state)
             })
             .transpose()

@@ -65,6 +65,11 @@ async fn delete_answers() {
         server.put(running, r#"{"operation":"stop"}"#).await.status,
         StatusCode::OK
     );
+    // Pausing: v1 shows it as running, and refuses its delete the same way.
+    assert_eq!(server.status(running).await, 2);
+    assert_eq!(server.delete(running).await.error_code(), "OMS.0063");
+    server.advance(PAUSE_MS);
+    assert_eq!(server.status(running).await, 3);
     let deleted = server.delete(running).await;
     snap("delete_ok", &deleted);
     assert!(deleted.bytes.is_empty());
@@ -115,6 +120,13 @@ async fn start_and_stop_answers() {
     let id = server.running_task().await;
     snap("start_running", &server.put(id, START_KEYS).await);
     snap("stop_ok", &server.put(id, r#"{"operation":"stop"}"#).await);
+    // Pausing: neither stopped again nor started, until the pause has passed.
+    assert_eq!(
+        server.put(id, r#"{"operation":"stop"}"#).await.error_code(),
+        "OMS.0066"
+    );
+    assert_eq!(server.put(id, START_KEYS).await.error_code(), "OMS.0065");
+    server.advance(PAUSE_MS);
     snap(
         "stop_stopped",
         &server.put(id, r#"{"operation":"stop"}"#).await,

@@ -52,6 +52,12 @@ async fn at_most_max_parallel_tasks_run_and_the_rest_wait_in_order() {
     );
     assert_eq!(
         server.status(ids[5]).await,
+        1,
+        "a pausing task still holds its slot"
+    );
+    server.advance(PAUSE_MS);
+    assert_eq!(
+        server.status(ids[5]).await,
         2,
         "the first waiting task takes the freed slot"
     );
@@ -231,6 +237,7 @@ async fn delete_racing_stop_and_start_never_leaves_a_deleted_task_running() {
             );
             // Leave the project clean for the next round.
             server.put(id, r#"{"operation":"stop"}"#).await;
+            server.advance(PAUSE_MS);
             assert_eq!(server.delete(id).await.status, StatusCode::OK);
         }
     }
@@ -293,6 +300,10 @@ async fn a_clock_stepped_back_never_makes_time_run_backwards() {
     )
     .await;
     assert_eq!(stopped, StatusCode::OK);
+    // The pause runs from the latest instant seen, not the stepped-back clock.
+    let (pausing, _) = call(Method::DELETE, format!("/task/{id}"), "").await;
+    assert_eq!(pausing, StatusCode::BAD_REQUEST);
+    clock.0.store(EPOCH_MS + 10_000 + PAUSE_MS, SeqCst);
     let (deleted, _) = call(Method::DELETE, format!("/task/{id}"), "").await;
     assert_eq!(deleted, StatusCode::OK);
 }

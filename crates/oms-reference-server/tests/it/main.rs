@@ -4,6 +4,7 @@
 //! listener (`sdk`), which waits only for the engine's own 100 ms start-up.
 
 mod api;
+mod api_v2;
 mod cli;
 mod engine;
 mod model;

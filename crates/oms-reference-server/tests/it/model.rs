@@ -4,7 +4,8 @@
 //!
 //! Time only moves in 10 s steps and at most eight tasks exist, so every
 //! short task started in a step has finished by its end (each takes < 1 s),
-//! which keeps the model free of timing arithmetic.
+//! which keeps the model free of timing arithmetic. A stop pauses the task
+//! (status 7 in the model, shown as 2 in v1) until the next step.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -18,6 +19,13 @@ use crate::support::*;
 const MAX_PARALLEL: usize = 2;
 const MAX_TASKS: usize = 8;
 const STEP_MS: u64 = 10_000;
+/// The model's own code for a pausing task; v1 shows it as 2.
+const PAUSING: u8 = 7;
+
+/// What v1 shows for a model status.
+fn v1_status(status: u8) -> u8 {
+    if status == PAUSING { 2 } else { status }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -68,8 +76,12 @@ struct Model {
 }
 
 impl Model {
+    /// Tasks holding a parallel slot: running or pausing.
     fn running(&self) -> usize {
-        self.tasks.values().filter(|t| t.status == 2).count()
+        self.tasks
+            .values()
+            .filter(|t| t.status == 2 || t.status == PAUSING)
+            .count()
     }
 
     fn schedule(&mut self) {
@@ -86,6 +98,12 @@ impl Model {
     /// One 10 s step: initialisation, then short tasks finish and free slots
     /// until only long tasks run.
     fn advance(&mut self) {
+        for task in self.tasks.values_mut() {
+            if task.status == PAUSING {
+                task.status = 3;
+            }
+        }
+        self.schedule();
         let initializing: Vec<u64> = self
             .tasks
             .iter()
@@ -164,8 +182,7 @@ async fn run(ops: Vec<Op>) {
                     None => expect_error(&reply, "OMS.1009", "stop of a deleted task"),
                     Some(t) if t.status == 2 => {
                         assert_eq!(reply.status, StatusCode::OK, "stop of running {id}");
-                        t.status = 3;
-                        model.schedule();
+                        t.status = PAUSING;
                     }
                     Some(_) => expect_error(&reply, "OMS.0066", "stop of a task not running"),
                 }
@@ -198,7 +215,9 @@ async fn run(ops: Vec<Op>) {
                 let reply = server.delete(id).await;
                 match model.tasks.get(&id).map(|t| t.status) {
                     None => expect_error(&reply, "OMS.1009", "delete of a deleted task"),
-                    Some(2) => expect_error(&reply, "OMS.0063", "delete of a running task"),
+                    Some(2 | PAUSING) => {
+                        expect_error(&reply, "OMS.0063", "delete of a running or pausing task")
+                    }
                     Some(_) => {
                         assert_eq!(reply.status, StatusCode::OK, "delete of {id}");
                         assert!(reply.bytes.is_empty());
@@ -214,7 +233,7 @@ async fn run(ops: Vec<Op>) {
                     None => expect_error(&reply, "OMS.1009", "get of a deleted task"),
                     Some(t) => assert_eq!(
                         reply.json()["status"],
-                        u64::from(t.status),
+                        u64::from(v1_status(t.status)),
                         "status of {id}"
                     ),
                 }
@@ -233,7 +252,7 @@ async fn run(ops: Vec<Op>) {
                 let want: Vec<(u64, u64)> = model
                     .tasks
                     .iter()
-                    .map(|(&id, t)| (id, u64::from(t.status)))
+                    .map(|(&id, t)| (id, u64::from(v1_status(t.status))))
                     .collect();
                 assert_eq!(got, want, "list");
             }
@@ -248,7 +267,7 @@ async fn run(ops: Vec<Op>) {
                 let want = model
                     .tasks
                     .values()
-                    .filter(|t| state.is_none_or(|s| t.status == s))
+                    .filter(|t| state.is_none_or(|s| v1_status(t.status) == s))
                     .count();
                 assert_eq!(got, want as u64, "count {state:?}");
             }

@@ -1,7 +1,9 @@
 //! Interop with the real client: the official Huawei Cloud Python SDK
 //! (`huaweicloudsdkoms` and `huaweicloudsdkcore`, pinned in
 //! `sdk_requirements.txt`) drives the server over TCP through `call_api` on
-//! the v1 paths, signing every request with AK/SK. The test provisions a cached
+//! the v1 paths (`sdk_interop.py`), and through its native v2 client,
+//! `OmsClient` with typed requests (`sdk_v2_interop.py`), signing every
+//! request with AK/SK. Each test provisions (or reuses) a cached
 //! virtual environment for the SDK itself, runs `sdk_interop.py` against a
 //! server on the wall clock, and asserts on the one JSON line of observations
 //! the script prints. Without `python3` or a reachable package index it fails,
@@ -21,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_interop.py");
+const V2_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_v2_interop.py");
 const REQUIREMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_requirements.txt");
 const RUNNING: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -44,6 +47,87 @@ const PROBE_DEADLINE: Duration = Duration::from_secs(30);
 
 #[test]
 fn official_python_sdk_drives_a_task_through_its_lifecycle() {
+    let (observed, run) = run_script(SCRIPT, &[RUNNING]);
+    check_observations(&observed, &run);
+}
+
+#[test]
+fn official_python_sdks_v2_client_drives_a_task_through_its_lifecycle() {
+    let (observed, run) = run_script(V2_SCRIPT, &[]);
+    let mut check = Checks::new(&observed);
+    check.eq("/unexpected", Value::Null);
+    check.eq("/sdk/oms", json!(SDK_VERSION));
+    check.eq("/create/status_code", json!(200));
+    check.that("/create/id", "a task id", Value::is_u64);
+    let id = observed["create"]["id"].clone();
+    check.eq("/create/task_name", json!(format!("oms-task-{id}")));
+    check.eq("/running/status", json!(2));
+    check.eq("/show/id", id.clone());
+    check.eq("/show/status", json!(2));
+    check.eq("/show/dst_bucket", json!("dst-bucket"));
+    check.eq("/list/count", json!(1));
+    check.eq("/list/ids", json!([id]));
+    for (step, status, code) in [
+        ("delete_running", 400, "OMS.0063"),
+        ("show_deleted", 400, "OMS.1009"),
+        ("wrong_secret", 401, "APIGW.0301"),
+    ] {
+        check.eq(
+            &format!("/{step}/exception"),
+            json!("ClientRequestException"),
+        );
+        check.eq(&format!("/{step}/status_code"), json!(status));
+        check.eq(&format!("/{step}/error_code"), json!(code));
+    }
+    check.eq("/stop/status_code", json!(200));
+    check.eq("/stopped/status", json!(3));
+    check.eq("/delete_stopped/status_code", json!(200));
+    assert!(
+        check.failures.is_empty() && run.status.success(),
+        "the official SDK's v2 client and the reference server disagree (script {}):\n  {}\n\
+         --- observations\n{}\n--- stderr\n{}",
+        run.status,
+        check.failures.join("\n  "),
+        serde_json::to_string_pretty(&observed).unwrap_or_default(),
+        run.stderr
+    );
+}
+
+/// The README's Python example, as written but for the server's address.
+#[test]
+fn the_readmes_python_example_runs() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("read README.md");
+    let example = readme
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a Python example");
+    assert!(example.contains("http://127.0.0.1:8080"), "{example}");
+    let python = sdk_python();
+    let server = Server::start();
+    let home = TempHome::new();
+    let mut command = Command::new(&python);
+    command
+        .arg("-c")
+        .arg(example.replace("http://127.0.0.1:8080", &format!("http://{}", server.addr)))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home.0);
+    let run = run_with_deadline(command, SCRIPT_DEADLINE, "the README's Python example");
+    server.stop();
+    assert!(
+        run.status.success() && run.stdout.trim() == "0",
+        "the README's example printed {:?} (exit {}), expected the count 0 of a fresh server\n--- stderr\n{}",
+        run.stdout,
+        run.status,
+        run.stderr
+    );
+}
+
+/// Runs `script ENDPOINT PROJECT_ID ARGS…` in the SDK's venv against a fresh
+/// server, and parses the one JSON line of observations it prints last.
+fn run_script(script: &str, args: &[&str]) -> (Value, Finished) {
     let python = sdk_python();
     let server = Server::start();
     let home = TempHome::new();
@@ -51,10 +135,10 @@ fn official_python_sdk_drives_a_task_through_its_lifecycle() {
 
     let mut command = Command::new(&python);
     command
-        .arg(SCRIPT)
+        .arg(script)
         .arg(format!("http://{}", server.addr))
         .arg(project_id)
-        .arg(RUNNING)
+        .args(args)
         // A clean environment: no proxy, `PYTHONPATH` or `HUAWEICLOUD_SDK_*`
         // variable of the developer's shell may change what the SDK sends.
         .env_clear()
@@ -76,7 +160,7 @@ fn official_python_sdk_drives_a_task_through_its_lifecycle() {
             run.status, run.stdout, run.stderr
         ),
     };
-    check_observations(&observed, &run);
+    (observed, run)
 }
 
 /// Every observation the script reports, checked at once so one failure

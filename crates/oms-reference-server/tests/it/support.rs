@@ -20,8 +20,64 @@ pub const RUNNING: &str = include_str!("../../../../fixtures/create/running.json
 pub const SUCCEEDING: &str = include_str!("../../../../fixtures/create/succeeding.json");
 pub const FAILING: &str = include_str!("../../../../fixtures/create/failing.json");
 
+/// The engine's default pause: a stopped task shows 2 in v1 (7 in v2) this long, then 3.
+pub const PAUSE_MS: u64 = 100;
+
 /// 2026-11-28T00:00:00Z: a fixed start keeps bandwidth windows deterministic.
 pub const EPOCH_MS: u64 = 1_795_824_000_000;
+
+/// `EPOCH_MS` as an `X-Sdk-Date`.
+pub const SDK_NOW: &str = "20261128T000000Z";
+
+/// The v2 create body the SDK sends in `oms-v2-api.md` §5.1, byte for byte,
+/// with the source bucket as `{bucket}` (the keyword picks the fate).
+const V2_CREATE_TEMPLATE: &str = r#"{"task_type": "object", "src_node": {"cloud_type": "Aliyun", "region": "cn-hangzhou", "ak": "SRCAK", "sk": "SRCSK", "bucket": "{bucket}", "object_key": [""]}, "dst_node": {"ak": "DSTAK", "sk": "DSTSK", "bucket": "dst-bucket", "save_prefix": "p/", "region": "cn-north-4"}, "description": "d", "bandwidth_policy": [{"end": "23:59", "max_bandwidth": 1048576, "start": "00:00"}], "enable_failed_object_recording": true}"#;
+
+/// The SDK's v2 create body with `bucket` as the source bucket.
+pub fn v2_body(bucket: &str) -> String {
+    V2_CREATE_TEMPLATE.replace("{bucket}", bucket)
+}
+
+/// The SDK's v2 start body (§5.1).
+pub const V2_START: &str = r#"{"src_ak": "SRCAK", "src_sk": "SRCSK", "dst_ak": "DSTAK", "dst_sk": "DSTSK", "migrate_failed_object": false}"#;
+
+/// The `Authorization` value signing a request with `headers` (all of them
+/// signed) under the development AK/SK at `date`.
+pub fn authorization(
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    sk: &str,
+    date: &str,
+) -> String {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut names: Vec<String> = headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let lookup = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    };
+    let canonical =
+        oms_reference_server::signing::canonical_request(method, path, query, &refs, lookup, body)
+            .expect("every signed header is given");
+    let signature = oms_reference_server::signing::sign(
+        sk,
+        &oms_reference_server::signing::string_to_sign(date, &canonical),
+    );
+    format!(
+        "SDK-HMAC-SHA256 Access=DUMMYAK, SignedHeaders={}, Signature={signature}",
+        names.join(";")
+    )
+}
 
 pub const START_KEYS: &str = r#"{"operation":"start","source_ak":"sak","source_sk":"ssk","target_ak":"tak","target_sk":"tsk"}"#;
 
@@ -206,6 +262,55 @@ impl TestServer {
             .json()["taskcount"]
             .as_u64()
             .expect("taskcount")
+    }
+
+    /// Stops a running task and lets its pause pass: it is then stopped (3).
+    pub async fn stop_and_settle(&self, id: u64) {
+        let reply = self.put(id, r#"{"operation":"stop"}"#).await;
+        assert_eq!(reply.status, StatusCode::OK, "stop {id}");
+        assert_eq!(self.status(id).await, 2, "a pausing task shows 2 in v1");
+        self.advance(PAUSE_MS);
+        assert_eq!(
+            self.status(id).await,
+            3,
+            "task {id} is stopped after the pause"
+        );
+    }
+
+    /// A v2 request to project A with A's token; `rest` follows `/tasks`.
+    pub async fn v2(&self, method: Method, rest: &str, body: &str) -> Reply {
+        let path = format!("/v2/{PROJECT_A}/tasks{rest}");
+        self.raw(method, &path, Some(TOKEN_A), body.as_bytes())
+            .await
+    }
+
+    /// Creates a task through v2 with the SDK's body and `bucket` as its
+    /// source, without its bandwidth policy (1 MiB/s all day would stretch a
+    /// short task to minutes).
+    pub async fn v2_create(&self, bucket: &str) -> u64 {
+        let mut body: Value = serde_json::from_str(&v2_body(bucket)).expect("JSON");
+        body.as_object_mut()
+            .expect("object")
+            .remove("bandwidth_policy");
+        let reply = self.v2(Method::POST, "", &body.to_string()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "v2 create: {:?}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        reply.json()["id"].as_u64().expect("numeric id")
+    }
+
+    pub async fn v2_get(&self, id: u64) -> Reply {
+        self.v2(Method::GET, &format!("/{id}"), "").await
+    }
+
+    /// The task's v2 status code.
+    pub async fn v2_status(&self, id: u64) -> u64 {
+        let reply = self.v2_get(id).await;
+        assert_eq!(reply.status, StatusCode::OK, "v2 get {id}");
+        reply.json()["status"].as_u64().expect("status")
     }
 
     /// A task in status 2: created and given time to initialise.
