@@ -274,3 +274,83 @@ Feature: Delete a task
     Scenario: no delete answer of the whole run is a 5xx
       Given every other scenario of the run has finished
       Then no delete answer of the run is a 5xx
+
+  # ----- v2 only (`oms-v2-api.md` §7): each rule names its dialect with @api:v2.
+
+  @OMS-DEL-018 @api:v2
+  Rule: A task pausing or retrying is refused with an error body, or if the delete is accepted it is gone; never a 5xx
+
+    @spec:V2 @spec:API2-3
+    Scenario: a pausing task is refused, or deleted and gone
+      Given a pausing task
+      When the task is deleted
+      Then the delete is refused, or the task is gone
+
+    @spec:V2 @spec:API2-3 @needs:retrying-task
+    Scenario: a retrying task is refused, or deleted and gone
+      Given a retrying task
+      When the task is deleted
+      Then the delete is refused, or the task is gone
+
+  @OMS-DEL-019 @api:v2
+  Rule: The requests real clients send delete a deletable task
+
+    @spec:V5 @spec:API2-5
+    Scenario Outline: a stopped task is deleted by the <client>-shaped request
+      Given a stopped task
+      When the task is deleted by the <client>-shaped request
+      Then the delete succeeds with no body
+      And the task is gone
+
+      Examples:
+        | client    |
+        | SDK       |
+        | Terraform |
+
+  @OMS-DEL-020 @api:v2
+  Rule: The list's count is the number of tasks on its pages, and a delete takes one from both
+
+    @spec:API2-2.4
+    Scenario: the count and the pages both drop by one on a delete
+      Given a stopped task
+      When the task is deleted between two counts of its project
+      Then the delete succeeds with no body
+      And the count and the list both dropped by one
+
+    @spec:API2-2.4
+    Scenario: a list filtered by status counts and lists only tasks in that status
+      Given a stopped task
+      And a running task
+      Then the list filtered by the task's status counts and lists only tasks in that status
+
+  @OMS-DEL-021 @api:v2
+  Rule: A DELETE on a route beside a task's own deletes nothing and answers a 4xx
+
+    @spec:API2-2 @spec:V6
+    Scenario: DELETE on the collection, a sibling route and the task's actions deletes nothing
+      Given a stopped task
+      When a DELETE is sent to each route beside the task
+      Then every such delete is refused with an error body
+      And the task is intact
+      And the task is listed
+
+  @OMS-DEL-023 @api:v2
+  Rule: A task is one task whichever version created it: seen through both, and gone through both once deleted
+
+    @spec:API2-6 @needs:both-dialects
+    Scenario: a task created through v1 is seen, deleted and gone through v2
+      Given a stopped task created through v1
+      Then the task is visible through v2
+      When the task is deleted through v2
+      Then the delete succeeds with no body
+      And the task is gone through v2
+      And the task is gone through v1
+
+    @spec:API2-6 @needs:both-dialects
+    Scenario: a task created through v2 is seen, deleted and gone through v1
+      Given a stopped task created through v2
+      Then the task is visible through v1
+      When the task is deleted through v1
+      Then the delete succeeds with no body
+      And the task is gone through v1
+      And the task is gone through v2

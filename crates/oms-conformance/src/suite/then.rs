@@ -565,7 +565,8 @@ impl OmsWorld {
             };
             match self.state_of(&get) {
                 Some(TaskState::Stopped) => ControlFlow::Break(Ok(None)),
-                Some(TaskState::Running) => ControlFlow::Continue(get),
+                // On its way: a stop passes through pausing (v2's 7) to stopped.
+                Some(TaskState::Running | TaskState::Pausing) => ControlFlow::Continue(get),
                 _ => ControlFlow::Break(Ok(Some(get))),
             }
         })
