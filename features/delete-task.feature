@@ -1,7 +1,10 @@
 @operation:delete-task
 Feature: Delete a task
-  `DELETE /v1/{project_id}/objectstorage/task/{task_id}` deletes a migration task
-  (oms_api_0015). Every rule below is a rule of the catalogue, tagged with its id;
+  `DELETE /v1/{project_id}/objectstorage/task/{task_id}` (oms_api_0015) and its
+  current form `DELETE /v2/{project_id}/tasks/{task_id}` delete a migration
+  task. The harness runs this file once per dialect the target serves; a rule
+  or scenario that holds in one dialect only is tagged `@api:`. Every rule
+  below is a rule of the catalogue, tagged with its id;
   every scenario cites the spec sentences it checks. Each scenario creates its
   own tasks in a project of the target profile, and the harness stops and deletes
   them afterwards, whatever the outcome. Where a scenario does not name a project,

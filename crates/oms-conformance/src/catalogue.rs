@@ -139,9 +139,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_catalogue_has_seventeen_rules() {
+    fn the_embedded_catalogue_has_its_rules_each_with_its_dialects() {
         let catalogue = Catalogue::embedded().unwrap();
-        assert_eq!(catalogue.rules.len(), 17);
+        assert_eq!(catalogue.rules.len(), 22);
+        let v1 = catalogue.rules.iter().filter(|r| r.applies_to(Dialect::V1));
+        assert_eq!(v1.count(), 17, "OMS-DEL-001 to 017 apply to v1");
+        let v2_only: Vec<&str> = catalogue
+            .rules
+            .iter()
+            .filter(|r| r.api == [Dialect::V2])
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(
+            v2_only,
+            [
+                "OMS-DEL-018",
+                "OMS-DEL-019",
+                "OMS-DEL-020",
+                "OMS-DEL-021",
+                "OMS-DEL-023"
+            ]
+        );
+        let d2 = catalogue.rule("OMS-DEL-002").unwrap();
+        assert_ne!(d2.statement(Dialect::V2), d2.statement(Dialect::V1));
+        assert_eq!(d2.reference_in(Dialect::V2), d2.reference_in(Dialect::V1));
         assert_eq!(catalogue.rules[0].id, "OMS-DEL-001");
         assert_eq!(catalogue.rule("OMS-DEL-006").unwrap().level, Level::Should);
         assert!(

@@ -515,20 +515,11 @@ impl Api {
     /// collection, an action of the task, a sibling route): `None` when the
     /// dialect has no such route.
     pub async fn delete_route(&self, p: usize, id: i64, route: Route) -> Option<Arc<Exchange>> {
-        let suffix = match (self.dialect, route) {
-            (Dialect::V1, Route::Collection) => String::new(),
-            (Dialect::V1, _) => return None,
-            (Dialect::V2, Route::Collection) => String::new(),
-            (Dialect::V2, Route::BatchUpdate) => "/batch-update".to_owned(),
-            (Dialect::V2, Route::Stop) => format!("/{id}/stop"),
-            (Dialect::V2, Route::Start) => format!("/{id}/start"),
-            (Dialect::V2, Route::BandwidthPolicy) => format!("/{id}/bandwidth-policy"),
-        };
-        let _gate = self.shared.gates[p].read().await;
         let call = match self.dialect {
-            Dialect::V1 => v1::delete_below(self.pid(p), &suffix),
-            Dialect::V2 => v2::delete_below(self.pid(p), &suffix),
-        };
+            Dialect::V1 => v1::delete_route(self.pid(p), id, route),
+            Dialect::V2 => Some(v2::delete_route(self.pid(p), id, route)),
+        }?;
+        let _gate = self.shared.gates[p].read().await;
         Some(self.send_for(p, call).await)
     }
 

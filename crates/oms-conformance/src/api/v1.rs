@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Api, Call, Census, Listing, Page, StartKeys, TaskState, Unread, answered};
+use super::{Api, Call, Census, Listing, Page, Route, StartKeys, TaskState, Unread, answered};
 use crate::http::{Exchange, Method};
 
 /// Tasks per list page: the most v1 allows.
@@ -43,10 +43,10 @@ pub(super) fn delete(pid: &str, segment: &str) -> Call {
     call(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
 }
 
-/// `DELETE` of a path below the collection that is not a task: `suffix` is
-/// appended as is.
-pub(super) fn delete_below(pid: &str, suffix: &str) -> Call {
-    call(Method::Delete, format!("{}{suffix}", tasks(pid)), None)
+/// `DELETE` of a route beside task `id`: v1 has only the collection (its
+/// start, stop and bandwidth are a `PUT` of the task itself).
+pub(super) fn delete_route(pid: &str, _id: i64, route: Route) -> Option<Call> {
+    (route == Route::Collection).then(|| call(Method::Delete, tasks(pid), None))
 }
 
 fn filter(state: Option<i64>) -> String {

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Api, Call, Census, Listing, Page, StartKeys, TaskState, Unread, answered};
+use super::{Api, Call, Census, Listing, Page, Route, StartKeys, TaskState, Unread, answered};
 use crate::http::{Exchange, Method};
 
 /// Tasks per list page: the most v2 allows.
@@ -44,9 +44,15 @@ pub(super) fn delete(pid: &str, segment: &str) -> Call {
     call(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
 }
 
-/// `DELETE` of a path below the collection that is not a task (`…/tasks`,
-/// `…/tasks/{id}/stop`, …): `suffix` is appended as is.
-pub(super) fn delete_below(pid: &str, suffix: &str) -> Call {
+/// `DELETE` of a route beside task `id` that is not the task itself.
+pub(super) fn delete_route(pid: &str, id: i64, route: Route) -> Call {
+    let suffix = match route {
+        Route::Collection => String::new(),
+        Route::BatchUpdate => "/batch-update".to_owned(),
+        Route::Stop => format!("/{id}/stop"),
+        Route::Start => format!("/{id}/start"),
+        Route::BandwidthPolicy => format!("/{id}/bandwidth-policy"),
+    };
     call(Method::Delete, format!("{}{suffix}", tasks(pid)), None)
 }
 
@@ -278,6 +284,17 @@ mod tests {
         );
         assert_eq!(probe("p1").target, "/v2/p1/tasks?limit=1&offset=0");
         assert_eq!(delete("p1", "..%2F1").target, "/v2/p1/tasks/..%2F1");
-        assert_eq!(delete_below("p1", "/5/stop").target, "/v2/p1/tasks/5/stop");
+        assert_eq!(
+            delete_route("p1", 5, Route::Stop).target,
+            "/v2/p1/tasks/5/stop"
+        );
+        assert_eq!(
+            delete_route("p1", 5, Route::Collection).target,
+            "/v2/p1/tasks"
+        );
+        assert_eq!(
+            delete_route("p1", 5, Route::BatchUpdate).target,
+            "/v2/p1/tasks/batch-update"
+        );
     }
 }

@@ -348,11 +348,7 @@ impl Client {
             }
             Shape::Sdk => {
                 headers.push("User-Agent", SDK_USER_AGENT, Shown::Plain);
-                headers.push("Accept", "*/*", Shown::Plain);
                 headers.push("Content-Type", "application/json", Shown::Plain);
-                if out.body.as_ref().is_none_or(Vec::is_empty) {
-                    headers.push("Content-Length", "0", Shown::Plain);
-                }
                 headers.push("Host", host, Shown::Omitted);
             }
             Shape::Terraform => {
@@ -362,6 +358,13 @@ impl Client {
             }
         }
         authorize(&mut headers, out, wire.map(Wire::target));
+        // What the SDK's HTTP library adds after the SDK has signed: not signed.
+        if out.shape == Shape::Sdk {
+            headers.push("Accept", "*/*", Shown::Plain);
+            if out.body.as_ref().is_none_or(Vec::is_empty) {
+                headers.push("Content-Length", "0", Shown::Plain);
+            }
+        }
         headers
     }
 

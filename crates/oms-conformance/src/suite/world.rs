@@ -78,7 +78,7 @@ impl fmt::Debug for OmsWorld {
             .field("dialect", &self.dialect)
             .field("home", &self.api.projects()[self.home].label)
             .field(
-                "tasks",
+                "own_tasks",
                 &self
                     .tasks
                     .iter()

@@ -65,9 +65,12 @@ fn raw_targets_reach_the_server_unnormalized() {
     let normalized = rt.block_on(client.send(&delete(target, false)));
     assert!(normalized.response.is_some());
     let seen = seen.lock().expect("log").clone();
-    assert_eq!(seen[0], target, "the raw probe was altered on the way");
+    assert_eq!(
+        seen[0].target, target,
+        "the raw probe was altered on the way"
+    );
     // Why raw probes exist: the URL type turns `%2E%2E` into a dot-dot segment.
-    assert_ne!(seen[1], target);
+    assert_ne!(seen[1].target, target);
     for exchange in [&raw, &normalized] {
         let text = serde_json::to_string(exchange).expect("exchange");
         assert!(
@@ -134,4 +137,69 @@ fn a_silent_server_times_out() {
             "no timeout (raw: {raw})"
         );
     }
+}
+
+fn ok_answer() -> hyper::Response<Full<Bytes>> {
+    hyper::Response::new(Full::new(Bytes::new()))
+}
+
+/// The client-shaped deletes of OMS-DEL-019 go on the wire as those clients
+/// send them (`oms-v2-api.md` §5.1, §5.2), signed as they sign them.
+#[test]
+fn sdk_and_terraform_shaped_deletes_carry_the_headers_those_clients_send() {
+    let rt = support::runtime();
+    let (addr, seen) = support::recording_server(&rt, ok_answer);
+    let client = client(addr, Duration::from_secs(5));
+    let signed = |shape| Outgoing {
+        auth: Auth::Signed(oms_conformance::http::Signing {
+            ak: Secret::new("DUMMYAK"),
+            sk: Secret::new("DUMMYSK"),
+            security_token: None,
+            project_id: "p".to_owned(),
+            whose: "the first project's AK/SK".to_owned(),
+            clock_offset: 0,
+            tamper: false,
+        }),
+        shape,
+        ..delete("/v2/p/tasks/1", false)
+    };
+    for shape in [Shape::Sdk, Shape::Terraform] {
+        let exchange = rt.block_on(client.send(&signed(shape)));
+        assert_eq!(exchange.status(), Some(200), "{}", exchange.render());
+    }
+    let seen = seen.lock().expect("log").clone();
+    let (sdk, terraform) = (&seen[0], &seen[1]);
+    let signed_headers = |seen: &support::Seen| {
+        let authorization = seen.header("authorization").unwrap_or_default();
+        authorization
+            .split("SignedHeaders=")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    assert_eq!(sdk.header("content-type"), Some("application/json"));
+    assert_eq!(sdk.header("content-length"), Some("0"));
+    assert_eq!(
+        sdk.header("user-agent"),
+        Some("huaweicloud-usdk-python/3.0")
+    );
+    assert_eq!(sdk.header("accept"), Some("*/*"));
+    assert_eq!(sdk.header("x-project-id"), Some("p"));
+    // Exactly what the SDK signs (`oms-v2-api.md` §5.1).
+    assert_eq!(
+        signed_headers(sdk),
+        "content-type;host;user-agent;x-project-id;x-sdk-date"
+    );
+
+    assert_eq!(terraform.header("content-type"), None, "{terraform:?}");
+    assert_eq!(terraform.header("content-length"), None, "{terraform:?}");
+    assert_eq!(terraform.header("transfer-encoding"), None, "{terraform:?}");
+    assert_eq!(terraform.header("accept"), Some("application/json"));
+    assert_eq!(terraform.header("x-project-id"), Some("p"));
+    assert!(
+        !signed_headers(terraform).contains("x-project-id"),
+        "golangsdk sets X-Project-Id after signing: {terraform:?}"
+    );
 }

@@ -301,7 +301,8 @@ fn survive(misbehaviour: Misbehaviour, scope: Scope, expected_exit: i32) -> (Wat
     let upstream = (scope == Scope::Deletes).then(|| support::reference_server(&rt));
     let (addr, endless_max) = hostile_server(&rt, misbehaviour, upstream);
     let target = format!("http://{addr}");
-    let mut args = vec!["--target", target.as_str(), "--seed", "7"];
+    // One dialect: what is judged here is the HTTP layer, which both share.
+    let mut args = vec!["--target", target.as_str(), "--api", "v1", "--seed", "7"];
     args.extend(DEADLINES);
     let name = format!("hostile-{misbehaviour:?}-{scope:?}").to_lowercase();
     let watched = support::run_watched(&name, &args, WATCHDOG);

@@ -50,11 +50,25 @@ impl Ran {
         serde_json::from_str(&text).expect("results.json is JSON")
     }
 
+    /// Rule `id` of the first dialect judged that has it.
     pub fn rule(&self, id: &str) -> Value {
         self.results()["rules"]
             .as_array()
             .and_then(|rules| rules.iter().find(|r| r["id"] == id).cloned())
             .unwrap_or_else(|| panic!("no rule {id} in results.json"))
+    }
+
+    /// Rule `id` as judged in `dialect` (`v1`, `v2`).
+    pub fn rule_in(&self, dialect: &str, id: &str) -> Value {
+        self.results()["rules"]
+            .as_array()
+            .and_then(|rules| {
+                rules
+                    .iter()
+                    .find(|r| r["id"] == id && r["dialect"] == dialect)
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("no rule {id} of {dialect} in results.json"))
     }
 
     pub fn last_line(&self) -> &str {
@@ -312,11 +326,29 @@ pub async fn send_upstream(
     hyper::Response::from_parts(parts, body)
 }
 
-/// A server that records every request target it receives and answers `answer`.
+/// What a recording server received of one request.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub target: String,
+    /// Header names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A server that records every request it receives (target and headers) and
+/// answers `answer`.
 pub fn recording_server(
     rt: &tokio::runtime::Runtime,
     answer: fn() -> hyper::Response<Full<Bytes>>,
-) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let addr = serve(rt, move |request: hyper::Request<Incoming>| {
@@ -327,7 +359,15 @@ pub fn recording_server(
                 .path_and_query()
                 .map(|p| p.as_str().to_owned())
                 .unwrap_or_default();
-            log.lock().expect("log").push(target);
+            let headers = request
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (n.as_str().to_owned(), value)
+                })
+                .collect();
+            log.lock().expect("log").push(Seen { target, headers });
             answer()
         }
     });
