@@ -58,6 +58,33 @@ impl FromRequestParts<AppState> for TaskPath {
     }
 }
 
+/// What a delete carried besides its path. The spec defines no query and no
+/// body for a delete, so the faithful delete ignores both (OMS-DEL-015) and
+/// any `Content-Type`; this exists for the faults that do not. Read from the
+/// request head without copying it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DeleteShape {
+    pub has_query: bool,
+    pub has_content_type: bool,
+}
+
+impl DeleteShape {
+    fn of(parts: &Parts) -> Self {
+        Self {
+            has_query: parts.uri.query().is_some(),
+            has_content_type: parts.headers.contains_key(header::CONTENT_TYPE),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DeleteShape {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
+    }
+}
+
 /// A request body of at most the configured size, not yet parsed.
 pub(super) struct Body(pub Bytes);
 

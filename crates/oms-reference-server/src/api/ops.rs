@@ -9,6 +9,7 @@ use std::sync::MutexGuard;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use super::extract::DeleteShape;
 use crate::bandwidth::Policy;
 use crate::engine::{Filter, Project};
 use crate::error::ApiError;
@@ -117,16 +118,20 @@ pub(super) fn count(
 }
 
 /// Deletes a task that is not running. The spec defines no query and no body
-/// for delete, so both are ignored (OMS-DEL-015); `has_query` exists for the
-/// fault that does not ignore it.
+/// for delete, so both are ignored (OMS-DEL-015), and so is the
+/// `Content-Type`; `shape` exists for the faults that do not ignore them.
 pub(super) fn delete(
     state: &AppState,
     project_id: &str,
     id: u64,
-    has_query: bool,
+    shape: DeleteShape,
 ) -> Result<Response, ApiError> {
+    if let Some(refusal) = faults::untyped_delete(state.faults(), shape.has_content_type) {
+        return Err(refusal);
+    }
     let now = state.now();
-    if let Some(answer) = faults::before_delete(state.faults(), state.store(), now, id, has_query) {
+    let store = state.store();
+    if let Some(answer) = faults::before_delete(state.faults(), store, now, id, shape.has_query) {
         return answer;
     }
     let mut project = locked(state, project_id)?;

@@ -6,11 +6,11 @@
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{MethodRouter, any, get, post, put};
 
-use super::extract::{Body, ProjectPath, TaskPath, json};
+use super::extract::{Body, DeleteShape, ProjectPath, TaskPath, json};
 use super::ops::{self, NewestFirst};
 use crate::engine::Filter;
 use crate::error::ApiError;
@@ -87,9 +87,9 @@ async fn list(
 async fn delete(
     State(state): State<AppState>,
     path: TaskPath,
-    uri: Uri,
+    shape: DeleteShape,
 ) -> Result<Response, ApiError> {
-    ops::delete(&state, &path.project, path.task.0, uri.query().is_some())
+    ops::delete(&state, &path.project, path.task.0, shape)
 }
 
 /// `POST …/stop` has no body (`StopTaskRequest` holds only the id); any body is ignored.

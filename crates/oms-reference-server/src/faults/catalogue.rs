@@ -52,6 +52,7 @@ faults! {
     QueryString500 = "query-string-500": "Answers 500 to a delete that carries a query string.",
     NoRequestId = "no-request-id": "Leaves out the X-Request-Id header.",
     TextPlainErrors = "text-plain-errors": "Sends error bodies as text/plain.",
+    DeleteNeedsContentType = "delete-needs-content-type": "Refuses a delete that carries no Content-Type (as Terraform sends it) with 400 OMS.0067, not JSON.",
 }
 
 impl std::str::FromStr for Fault {

@@ -70,6 +70,10 @@ pub(crate) fn before_delete(
     None
 }
 
+pub(crate) fn untyped_delete(_faults: &FaultState, _has_content_type: bool) -> Option<ApiError> {
+    None
+}
+
 pub(crate) fn before_engine_delete(
     _faults: &FaultState,
     _project: &mut Project,

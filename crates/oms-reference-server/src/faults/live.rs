@@ -156,6 +156,18 @@ pub(crate) fn before_delete(
     None
 }
 
+/// A delete without a `Content-Type` under [`Fault::DeleteNeedsContentType`]:
+/// refused as not JSON, as a server that insists on a JSON content type
+/// refuses the body-less delete Terraform sends.
+pub(crate) fn untyped_delete(faults: &FaultState, has_content_type: bool) -> Option<ApiError> {
+    (faults.is(Fault::DeleteNeedsContentType) && !has_content_type).then(|| {
+        ApiError::bad_request(
+            "OMS.0067",
+            "The request body is not valid JSON: the Content-Type must be application/json.",
+        )
+    })
+}
+
 /// Under the project's lock, before the engine's delete.
 pub(crate) fn before_engine_delete(
     faults: &FaultState,

@@ -1,0 +1,93 @@
+//! The faults of the v2 rules, with the `faults` feature on: each does what
+//! its catalogue line says, and the faithful server (no fault) does not. One
+//! test per fault, each driving the same requests through both servers, so
+//! the difference the kit must catch is the only difference shown.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use oms_reference_server::faults::Fault;
+
+use crate::support::*;
+
+fn server(fault: Option<Fault>) -> TestServer {
+    TestServer::with_config(|config| config.fault = fault)
+}
+
+/// A task that has succeeded (status 5 in both dialects): deletable.
+async fn succeeded_task(server: &TestServer) -> u64 {
+    let id = server.v2_create("ok-source").await;
+    server.advance(2_000);
+    assert_eq!(
+        server.v2_status(id).await,
+        5,
+        "task {id} should have succeeded"
+    );
+    id
+}
+
+/// A `DELETE` of `path` as Terraform sends it: no `Content-Type`, no
+/// `Content-Length`, no body (here with a token rather than a signature).
+async fn untyped_delete(server: &TestServer, path: &str) -> Reply {
+    let request = Request::builder()
+        .method(Method::DELETE)
+        .uri(path)
+        .header("x-auth-token", TOKEN_A)
+        .body(Body::empty())
+        .expect("valid request");
+    server.send(request).await
+}
+
+fn text(reply: &Reply) -> String {
+    String::from_utf8_lossy(&reply.bytes).into_owned()
+}
+
+fn assert_deleted(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, StatusCode::OK, "{what}: {}", text(reply));
+    assert!(
+        reply.bytes.is_empty(),
+        "{what}: no body, got {}",
+        text(reply)
+    );
+}
+
+fn assert_refused(reply: &Reply, status: u16, code: &str, what: &str) {
+    assert_eq!(reply.status.as_u16(), status, "{what}: {}", text(reply));
+    assert_eq!(reply.error_code(), code, "{what}");
+}
+
+async fn v2_gone(server: &TestServer, id: u64) -> bool {
+    server.v2_get(id).await.error_code() == "OMS.1009"
+}
+
+#[tokio::test]
+async fn delete_needs_content_type_refuses_a_terraform_shaped_delete() {
+    for (fault, refused) in [(None, false), (Some(Fault::DeleteNeedsContentType), true)] {
+        let server = server(fault);
+        let (v2, v1) = (succeeded_task(&server).await, succeeded_task(&server).await);
+        let paths = [
+            (v2, format!("/v2/{PROJECT_A}/tasks/{v2}")),
+            (v1, format!("/v1/{PROJECT_A}/objectstorage/task/{v1}")),
+        ];
+        for (id, path) in &paths {
+            let reply = untyped_delete(&server, path).await;
+            let what = format!("{fault:?}: DELETE {path} without Content-Type");
+            if refused {
+                assert_refused(&reply, 400, "OMS.0067", &what);
+                assert_eq!(server.v2_status(*id).await, 5, "{what}: the task stays");
+            } else {
+                assert_deleted(&reply, &what);
+                assert!(v2_gone(&server, *id).await, "{what}: the task is gone");
+            }
+        }
+        if refused {
+            // Only the missing header is refused: the kit's own deletes, which
+            // carry `Content-Type: application/json`, still succeed.
+            assert_deleted(
+                &server.v2(Method::DELETE, &format!("/{v2}"), "").await,
+                "v2 delete with a Content-Type",
+            );
+            assert_deleted(&server.delete(v1).await, "v1 delete with a Content-Type");
+            assert!(v2_gone(&server, v2).await && v2_gone(&server, v1).await);
+        }
+    }
+}
