@@ -85,10 +85,18 @@ pub(super) fn list_newest_first<R>(
         && page.filter.group_id.is_none();
     let ghosts_counted = faults::ghosts_counted(state.faults(), project, unfiltered);
     let mut guard = locked(state, project)?;
-    let (mut views, total) =
-        guard.list_newest_first(state.now(), page.offset, page.limit, &page.filter);
+    let now = state.now();
+    // A fault may count other states than it lists: a page of none counts them.
+    let recounted = faults::counted_states(state.faults(), page.filter.states).map(|states| {
+        let filter = Filter {
+            states,
+            ..page.filter
+        };
+        guard.list_newest_first(now, 0, 0, &filter).1
+    });
+    let (mut views, total) = guard.list_newest_first(now, page.offset, page.limit, &page.filter);
     views.extend(ghosts.iter().map(|ghost| ghost.view()));
-    Ok(render(&views, total + ghosts_counted))
+    Ok(render(&views, recounted.unwrap_or(total) + ghosts_counted))
 }
 
 /// Which tasks a newest-first list call asks for.
@@ -113,7 +121,8 @@ pub(super) fn count(
     project: &str,
     status: Option<StatusSet>,
 ) -> Result<usize, ApiError> {
-    let count = locked(state, project)?.count(state.now(), status);
+    let counted = faults::counted_states(state.faults(), status).unwrap_or(status);
+    let count = locked(state, project)?.count(state.now(), counted);
     Ok(count + faults::ghosts_counted(state.faults(), project, status.is_none()))
 }
 

@@ -53,6 +53,7 @@ faults! {
     NoRequestId = "no-request-id": "Leaves out the X-Request-Id header.",
     TextPlainErrors = "text-plain-errors": "Sends error bodies as text/plain.",
     DeleteNeedsContentType = "delete-needs-content-type": "Refuses a delete that carries no Content-Type (as Terraform sends it) with 400 OMS.0067, not JSON.",
+    CountIgnoresStatus = "count-ignores-status": "Counts every status in a count filtered by status (the pages still list only that status).",
 }
 
 impl std::str::FromStr for Fault {

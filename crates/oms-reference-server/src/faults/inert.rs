@@ -12,7 +12,7 @@ use axum::response::Response;
 use super::catalogue::Fault;
 use crate::engine::Project;
 use crate::error::ApiError;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, StatusSet};
 use crate::store::Store;
 
 /// Refuses `--fault`: this build has none.
@@ -106,6 +106,13 @@ pub(crate) fn ghosts_listed(_faults: &FaultState, _project: &str, _start: usize)
 
 pub(crate) fn ghosts_counted(_faults: &FaultState, _project: &str, _unfiltered: bool) -> usize {
     0
+}
+
+pub(crate) fn counted_states(
+    _faults: &FaultState,
+    _states: Option<StatusSet>,
+) -> Option<Option<StatusSet>> {
+    None
 }
 
 pub(crate) fn skip_auth(_faults: &FaultState) -> bool {

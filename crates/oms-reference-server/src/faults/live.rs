@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::catalogue::Fault;
 use crate::engine::{EngineError, Project};
 use crate::error::ApiError;
-use crate::model::{Snapshot, Status};
+use crate::model::{Snapshot, Status, StatusSet};
 use crate::store::Store;
 
 /// How long the racing faults remember a stop or a delete, in milliseconds.
@@ -289,6 +289,16 @@ pub(crate) fn ghosts_counted(faults: &FaultState, project: &str, unfiltered: boo
     } else {
         0
     }
+}
+
+/// The states a count honours instead of those its list is filtered by, when
+/// a fault changes them: [`Fault::CountIgnoresStatus`] counts every status
+/// (`Some(None)`) when there is a status filter to ignore.
+pub(crate) fn counted_states(
+    faults: &FaultState,
+    states: Option<StatusSet>,
+) -> Option<Option<StatusSet>> {
+    (faults.is(Fault::CountIgnoresStatus) && states.is_some()).then_some(None)
 }
 
 /// Whether [`Fault::SkipAuth`] lets every request through unchecked.

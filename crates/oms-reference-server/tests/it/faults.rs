@@ -25,6 +25,14 @@ async fn succeeded_task(server: &TestServer) -> u64 {
     id
 }
 
+/// A task that is running (status 2 in both dialects): not deletable.
+async fn running_task(server: &TestServer) -> u64 {
+    let id = server.v2_create("long-source").await;
+    server.advance(150);
+    assert_eq!(server.v2_status(id).await, 2, "task {id} should be running");
+    id
+}
+
 /// A `DELETE` of `path` as Terraform sends it: no `Content-Type`, no
 /// `Content-Length`, no body (here with a token rather than a signature).
 async fn untyped_delete(server: &TestServer, path: &str) -> Reply {
@@ -88,6 +96,77 @@ async fn delete_needs_content_type_refuses_a_terraform_shaped_delete() {
             );
             assert_deleted(&server.delete(v1).await, "v1 delete with a Content-Type");
             assert!(v2_gone(&server, v2).await && v2_gone(&server, v1).await);
+        }
+    }
+}
+
+/// The v2 list filtered by `status`, as (count, ids listed).
+async fn v2_filtered(server: &TestServer, status: u64) -> (u64, Vec<u64>) {
+    let page = server
+        .v2(Method::GET, &format!("?status={status}"), "")
+        .await;
+    let page = page.json();
+    let ids = page["tasks"]
+        .as_array()
+        .expect("a tasks array")
+        .iter()
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
+    (page["count"].as_u64().expect("count"), ids)
+}
+
+/// The v1 count filtered by `state`, and the ids of its page.
+async fn v1_filtered(server: &TestServer, state: u64) -> (u64, Vec<u64>) {
+    let count = server
+        .call(
+            Method::GET,
+            &format!("/task?totalcount=true&state={state}"),
+            "",
+        )
+        .await
+        .json()["taskcount"]
+        .as_u64()
+        .expect("taskcount");
+    let page = server
+        .call(
+            Method::GET,
+            &format!("/task?start=0&limit=100&state={state}"),
+            "",
+        )
+        .await
+        .json();
+    let ids = page
+        .as_array()
+        .expect("a v1 page is an array")
+        .iter()
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
+    (count, ids)
+}
+
+#[tokio::test]
+async fn count_ignores_status_counts_every_task_in_a_filtered_count() {
+    for fault in [None, Some(Fault::CountIgnoresStatus)] {
+        let server = server(fault);
+        let done = succeeded_task(&server).await;
+        let running = running_task(&server).await;
+        // The unfiltered counts are right either way.
+        let all = server.v2(Method::GET, "", "").await.json();
+        assert_eq!(all["count"], 2, "{fault:?}: v2 unfiltered count");
+        assert_eq!(server.count().await, 2, "{fault:?}: v1 unfiltered count");
+        // The pages list only the status asked for either way; the counts differ.
+        let filtered_count = if fault.is_some() { 2 } else { 1 };
+        for (status, id) in [(5, done), (2, running)] {
+            assert_eq!(
+                v2_filtered(&server, status).await,
+                (filtered_count, vec![id]),
+                "{fault:?}: v2 status={status}"
+            );
+            assert_eq!(
+                v1_filtered(&server, status).await,
+                (filtered_count, vec![id]),
+                "{fault:?}: v1 state={status}"
+            );
         }
     }
 }
