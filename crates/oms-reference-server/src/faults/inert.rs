@@ -74,6 +74,10 @@ pub(crate) fn untyped_delete(_faults: &FaultState, _has_content_type: bool) -> O
     None
 }
 
+pub(crate) fn deletes_on_action_route(_faults: &FaultState) -> bool {
+    false
+}
+
 pub(crate) fn before_engine_delete(
     _faults: &FaultState,
     _project: &mut Project,

@@ -168,6 +168,12 @@ pub(crate) fn untyped_delete(faults: &FaultState, has_content_type: bool) -> Opt
     })
 }
 
+/// Whether [`Fault::DeleteOnActionRoute`] makes a `DELETE` on a task's action
+/// route (`…/stop`, `…/start`, `…/bandwidth-policy`) a delete of the task.
+pub(crate) fn deletes_on_action_route(faults: &FaultState) -> bool {
+    faults.is(Fault::DeleteOnActionRoute)
+}
+
 /// Under the project's lock, before the engine's delete.
 pub(crate) fn before_engine_delete(
     faults: &FaultState,

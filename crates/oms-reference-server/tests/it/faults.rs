@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use oms_reference_server::faults::Fault;
+use serde_json::Value;
 
 use crate::support::*;
 
@@ -169,4 +170,67 @@ async fn count_ignores_status_counts_every_task_in_a_filtered_count() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn delete_on_action_route_deletes_the_task_through_its_action_route() {
+    let actions = [
+        ("stop", "POST"),
+        ("start", "POST"),
+        ("bandwidth-policy", "PUT"),
+    ];
+    let route = |id: u64, action: &str| format!("/{id}/{action}");
+
+    // Faithful: the gateway's 404 on every action route, `Allow` header and
+    // all, and the task is intact.
+    let faithful = server(None);
+    let keep = succeeded_task(&faithful).await;
+    for (action, allow) in actions {
+        let reply = faithful.v2(Method::DELETE, &route(keep, action), "").await;
+        let what = format!("faithful DELETE …/{action}");
+        assert_refused(&reply, 404, "APIGW.0101", &what);
+        assert_eq!(reply.headers["allow"], allow, "{what}");
+        assert_eq!(faithful.v2_status(keep).await, 5, "{what}: the task stays");
+    }
+    // …and whatever the id: the route answers before any id is parsed.
+    let reply = faithful.v2(Method::DELETE, "/abc/stop", "").await;
+    assert_refused(&reply, 404, "APIGW.0101", "faithful DELETE /abc/stop");
+
+    // The fault: a DELETE there is a delete of the task, refused if it runs.
+    let faulty = server(Some(Fault::DeleteOnActionRoute));
+    for (action, _) in actions {
+        let what = format!("faulty DELETE …/{action}");
+        let running = running_task(&faulty).await;
+        let reply = faulty.v2(Method::DELETE, &route(running, action), "").await;
+        assert_refused(
+            &reply,
+            400,
+            "OMS.0063",
+            &format!("{what} of a running task"),
+        );
+        assert_eq!(faulty.v2_status(running).await, 2, "{what}: still running");
+
+        let id = succeeded_task(&faulty).await;
+        let reply = faulty.v2(Method::DELETE, &route(id, action), "").await;
+        assert_deleted(&reply, &what);
+        assert!(v2_gone(&faulty, id).await, "{what}: the task is gone");
+        let listed: Value = faulty.v2(Method::GET, "?limit=100", "").await.json();
+        assert!(
+            !listed["tasks"]
+                .as_array()
+                .expect("tasks")
+                .iter()
+                .any(|t| t["id"] == id),
+            "{what}: the task is no longer listed"
+        );
+    }
+    // Only DELETE is bent, and only behind the credential check: another
+    // method the route does not serve is still 404, a DELETE without a token 401.
+    let id = succeeded_task(&faulty).await;
+    let path = format!("/v2/{PROJECT_A}/tasks/{id}/stop");
+    let reply = faulty.raw(Method::DELETE, &path, None, b"").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", text(&reply));
+    let reply = faulty.v2(Method::GET, &route(id, "stop"), "").await;
+    assert_refused(&reply, 404, "APIGW.0101", "faulty GET …/stop");
+    assert_eq!(faulty.v2_status(id).await, 5, "GET …/stop deletes nothing");
 }
