@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -55,6 +55,52 @@ impl FromRequestParts<AppState> for TaskPath {
             return Err(malformed(Some((&project, &task))));
         };
         Ok(Self { project, task: id })
+    }
+}
+
+/// What a delete carried besides its path. The spec defines no query and no
+/// body for a delete, so the faithful delete ignores both (OMS-DEL-015) and
+/// any `Content-Type`; this exists for the faults that do not. Read from the
+/// request head without copying it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DeleteShape {
+    pub has_query: bool,
+    pub has_content_type: bool,
+}
+
+impl DeleteShape {
+    fn of(parts: &Parts) -> Self {
+        Self {
+            has_query: parts.uri.query().is_some(),
+            has_content_type: parts.headers.contains_key(header::CONTENT_TYPE),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DeleteShape {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
+    }
+}
+
+/// A request to a task's action route (`…/stop`, `…/start`,
+/// `…/bandwidth-policy`) in a method the route does not serve, which the
+/// gateway answers 404. It holds a delete of the task only when a fault makes
+/// a `DELETE` there one; only then is the task id parsed, so the faithful
+/// answer never depends on the id (nor runs the malformed-id faults).
+pub(super) struct ActionDelete(pub Option<(TaskPath, DeleteShape)>);
+
+impl FromRequestParts<AppState> for ActionDelete {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        if parts.method != Method::DELETE || !faults::deletes_on_action_route(state.faults()) {
+            return Ok(Self(None));
+        }
+        let path = TaskPath::from_request_parts(parts, state).await?;
+        Ok(Self(Some((path, DeleteShape::of(parts)))))
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::MutexGuard;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use super::extract::DeleteShape;
 use crate::bandwidth::Policy;
 use crate::engine::{Filter, Project};
 use crate::error::ApiError;
@@ -84,10 +85,18 @@ pub(super) fn list_newest_first<R>(
         && page.filter.group_id.is_none();
     let ghosts_counted = faults::ghosts_counted(state.faults(), project, unfiltered);
     let mut guard = locked(state, project)?;
-    let (mut views, total) =
-        guard.list_newest_first(state.now(), page.offset, page.limit, &page.filter);
+    let now = state.now();
+    // A fault may count other states than it lists: a page of none counts them.
+    let recounted = faults::counted_states(state.faults(), page.filter.states).map(|states| {
+        let filter = Filter {
+            states,
+            ..page.filter
+        };
+        guard.list_newest_first(now, 0, 0, &filter).1
+    });
+    let (mut views, total) = guard.list_newest_first(now, page.offset, page.limit, &page.filter);
     views.extend(ghosts.iter().map(|ghost| ghost.view()));
-    Ok(render(&views, total + ghosts_counted))
+    Ok(render(&views, recounted.unwrap_or(total) + ghosts_counted))
 }
 
 /// Which tasks a newest-first list call asks for.
@@ -112,21 +121,26 @@ pub(super) fn count(
     project: &str,
     status: Option<StatusSet>,
 ) -> Result<usize, ApiError> {
-    let count = locked(state, project)?.count(state.now(), status);
+    let counted = faults::counted_states(state.faults(), status).unwrap_or(status);
+    let count = locked(state, project)?.count(state.now(), counted);
     Ok(count + faults::ghosts_counted(state.faults(), project, status.is_none()))
 }
 
 /// Deletes a task that is not running. The spec defines no query and no body
-/// for delete, so both are ignored (OMS-DEL-015); `has_query` exists for the
-/// fault that does not ignore it.
+/// for delete, so both are ignored (OMS-DEL-015), and so is the
+/// `Content-Type`; `shape` exists for the faults that do not ignore them.
 pub(super) fn delete(
     state: &AppState,
     project_id: &str,
     id: u64,
-    has_query: bool,
+    shape: DeleteShape,
 ) -> Result<Response, ApiError> {
+    if let Some(refusal) = faults::untyped_delete(state.faults(), shape.has_content_type) {
+        return Err(refusal);
+    }
     let now = state.now();
-    if let Some(answer) = faults::before_delete(state.faults(), state.store(), now, id, has_query) {
+    let store = state.store();
+    if let Some(answer) = faults::before_delete(state.faults(), store, now, id, shape.has_query) {
         return answer;
     }
     let mut project = locked(state, project_id)?;

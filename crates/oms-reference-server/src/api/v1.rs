@@ -5,11 +5,11 @@
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::extract::{Body, ProjectPath, TaskPath, json};
+use super::extract::{Body, DeleteShape, ProjectPath, TaskPath, json};
 use super::ops::{self, Page};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -52,9 +52,9 @@ async fn query(State(state): State<AppState>, path: TaskPath) -> Result<Response
 async fn delete(
     State(state): State<AppState>,
     path: TaskPath,
-    uri: Uri,
+    shape: DeleteShape,
 ) -> Result<Response, ApiError> {
-    ops::delete(&state, &path.project, path.task.0, uri.query().is_some())
+    ops::delete(&state, &path.project, path.task.0, shape)
 }
 
 /// `PUT …/task/{id}`: start, stop or a new bandwidth policy, by `operation`.

@@ -6,11 +6,11 @@
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{MethodRouter, any, get, post, put};
 
-use super::extract::{Body, ProjectPath, TaskPath, json};
+use super::extract::{ActionDelete, Body, DeleteShape, ProjectPath, TaskPath, json};
 use super::ops::{self, NewestFirst};
 use crate::engine::Filter;
 use crate::error::ApiError;
@@ -26,6 +26,10 @@ use crate::wire::v2::{
 pub(super) fn routes() -> Router<AppState> {
     let not_found = || async { ApiError::route_not_found() };
     let only = |route: MethodRouter<AppState>| route.fallback(not_found);
+    // The action routes answer the same 404 through a fallback of their own,
+    // not a `DELETE` route, so the faithful answers (their `Allow` header
+    // too) stay those of every other route.
+    let action = |route: MethodRouter<AppState>| route.fallback(beside_task);
     Router::new()
         .route("/v2/{project_id}/tasks", only(get(list).post(create)))
         .route("/v2/{project_id}/tasks/batch-update", any(not_found))
@@ -33,12 +37,28 @@ pub(super) fn routes() -> Router<AppState> {
             "/v2/{project_id}/tasks/{task_id}",
             only(get(show).delete(delete)),
         )
-        .route("/v2/{project_id}/tasks/{task_id}/stop", only(post(stop)))
-        .route("/v2/{project_id}/tasks/{task_id}/start", only(post(start)))
+        .route("/v2/{project_id}/tasks/{task_id}/stop", action(post(stop)))
+        .route(
+            "/v2/{project_id}/tasks/{task_id}/start",
+            action(post(start)),
+        )
         .route(
             "/v2/{project_id}/tasks/{task_id}/bandwidth-policy",
-            only(put(set_policy)),
+            action(put(set_policy)),
         )
+}
+
+/// A method a task's action route does not serve: the gateway's 404, unless
+/// a fault makes a `DELETE` there a delete of the task, through the one
+/// delete operation.
+async fn beside_task(
+    State(state): State<AppState>,
+    ActionDelete(delete): ActionDelete,
+) -> Result<Response, ApiError> {
+    let Some((path, shape)) = delete else {
+        return Err(ApiError::route_not_found());
+    };
+    ops::delete(&state, &path.project, path.task.0, shape)
 }
 
 async fn create(
@@ -87,9 +107,9 @@ async fn list(
 async fn delete(
     State(state): State<AppState>,
     path: TaskPath,
-    uri: Uri,
+    shape: DeleteShape,
 ) -> Result<Response, ApiError> {
-    ops::delete(&state, &path.project, path.task.0, uri.query().is_some())
+    ops::delete(&state, &path.project, path.task.0, shape)
 }
 
 /// `POST …/stop` has no body (`StopTaskRequest` holds only the id); any body is ignored.

@@ -52,6 +52,9 @@ faults! {
     QueryString500 = "query-string-500": "Answers 500 to a delete that carries a query string.",
     NoRequestId = "no-request-id": "Leaves out the X-Request-Id header.",
     TextPlainErrors = "text-plain-errors": "Sends error bodies as text/plain.",
+    DeleteNeedsContentType = "delete-needs-content-type": "Refuses a delete that carries no Content-Type (as Terraform sends it) with 400 OMS.0067, not JSON.",
+    CountIgnoresStatus = "count-ignores-status": "Counts every status in a count filtered by status (the pages still list only that status).",
+    DeleteOnActionRoute = "delete-on-action-route": "Deletes the task on a DELETE to its stop, start or bandwidth-policy route instead of answering 404 APIGW.0101.",
 }
 
 impl std::str::FromStr for Fault {

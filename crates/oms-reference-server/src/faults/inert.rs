@@ -12,7 +12,7 @@ use axum::response::Response;
 use super::catalogue::Fault;
 use crate::engine::Project;
 use crate::error::ApiError;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, StatusSet};
 use crate::store::Store;
 
 /// Refuses `--fault`: this build has none.
@@ -70,6 +70,14 @@ pub(crate) fn before_delete(
     None
 }
 
+pub(crate) fn untyped_delete(_faults: &FaultState, _has_content_type: bool) -> Option<ApiError> {
+    None
+}
+
+pub(crate) fn deletes_on_action_route(_faults: &FaultState) -> bool {
+    false
+}
+
 pub(crate) fn before_engine_delete(
     _faults: &FaultState,
     _project: &mut Project,
@@ -102,6 +110,13 @@ pub(crate) fn ghosts_listed(_faults: &FaultState, _project: &str, _start: usize)
 
 pub(crate) fn ghosts_counted(_faults: &FaultState, _project: &str, _unfiltered: bool) -> usize {
     0
+}
+
+pub(crate) fn counted_states(
+    _faults: &FaultState,
+    _states: Option<StatusSet>,
+) -> Option<Option<StatusSet>> {
+    None
 }
 
 pub(crate) fn skip_auth(_faults: &FaultState) -> bool {

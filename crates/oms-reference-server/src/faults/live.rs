@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::catalogue::Fault;
 use crate::engine::{EngineError, Project};
 use crate::error::ApiError;
-use crate::model::{Snapshot, Status};
+use crate::model::{Snapshot, Status, StatusSet};
 use crate::store::Store;
 
 /// How long the racing faults remember a stop or a delete, in milliseconds.
@@ -156,6 +156,24 @@ pub(crate) fn before_delete(
     None
 }
 
+/// A delete without a `Content-Type` under [`Fault::DeleteNeedsContentType`]:
+/// refused as not JSON, as a server that insists on a JSON content type
+/// refuses the body-less delete Terraform sends.
+pub(crate) fn untyped_delete(faults: &FaultState, has_content_type: bool) -> Option<ApiError> {
+    (faults.is(Fault::DeleteNeedsContentType) && !has_content_type).then(|| {
+        ApiError::bad_request(
+            "OMS.0067",
+            "The request body is not valid JSON: the Content-Type must be application/json.",
+        )
+    })
+}
+
+/// Whether [`Fault::DeleteOnActionRoute`] makes a `DELETE` on a task's action
+/// route (`…/stop`, `…/start`, `…/bandwidth-policy`) a delete of the task.
+pub(crate) fn deletes_on_action_route(faults: &FaultState) -> bool {
+    faults.is(Fault::DeleteOnActionRoute)
+}
+
 /// Under the project's lock, before the engine's delete.
 pub(crate) fn before_engine_delete(
     faults: &FaultState,
@@ -277,6 +295,16 @@ pub(crate) fn ghosts_counted(faults: &FaultState, project: &str, unfiltered: boo
     } else {
         0
     }
+}
+
+/// The states a count honours instead of those its list is filtered by, when
+/// a fault changes them: [`Fault::CountIgnoresStatus`] counts every status
+/// (`Some(None)`) when there is a status filter to ignore.
+pub(crate) fn counted_states(
+    faults: &FaultState,
+    states: Option<StatusSet>,
+) -> Option<Option<StatusSet>> {
+    (faults.is(Fault::CountIgnoresStatus) && states.is_some()).then_some(None)
 }
 
 /// Whether [`Fault::SkipAuth`] lets every request through unchecked.

@@ -7,6 +7,9 @@ mod api;
 mod api_v2;
 mod cli;
 mod engine;
+// Only a build with the feature can configure a fault.
+#[cfg(feature = "faults")]
+mod faults;
 mod model;
 mod process;
 mod robustness;
