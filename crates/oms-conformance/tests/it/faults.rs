@@ -1,8 +1,9 @@
 //! The kill matrix: the harness binary against the reference server with each
 //! fault of its catalogue (`oms_reference_server::faults`), one fresh server per
-//! fault. Every fault must make its own rule fail, and every MUST rule of the
-//! catalogue must fail under some fault: a fault nothing catches is a hole in the
-//! suite, a rule no fault breaks checks nothing. The fault × rule matrix is
+//! fault, each run judging both dialects (v1 and v2, the default profile's).
+//! Every fault must make its own rule fail in each dialect it applies to, and
+//! every MUST rule of each dialect must fail under some fault: a fault nothing
+//! catches is a hole in the suite, a rule no fault breaks checks nothing. The fault × rule matrix is
 //! written to `<target>/conformance/kill-matrix/` (`kill-matrix.json`,
 //! `kill-matrix.md`) before anything is asserted, so a failing run still leaves
 //! the evidence behind.
@@ -55,7 +56,29 @@ const MUST_FAIL: &[(&str, &[&str])] = &[
     ("query-string-500", &["OMS-DEL-015", "OMS-DEL-017"]),
     ("no-request-id", &["OMS-DEL-016"]),
     ("text-plain-errors", &["OMS-DEL-016"]),
+    ("delete-needs-content-type", &["OMS-DEL-019"]),
+    ("count-ignores-status", &["OMS-DEL-020"]),
+    ("delete-on-action-route", &["OMS-DEL-021"]),
 ];
+
+/// The faults that apply to one dialect only, and why; every other fault bends
+/// the operations both dialects share, and must be caught in each.
+const ONLY_IN: &[(&str, &str)] = &[
+    // Only a client-shaped request (v2's OMS-DEL-019) sends no Content-Type.
+    ("delete-needs-content-type", "v2"),
+    // Only v2's list consistency rule (OMS-DEL-020) reads a filtered count.
+    ("count-ignores-status", "v2"),
+    // v1 has no action routes: its stop and start are a PUT of the task.
+    ("delete-on-action-route", "v2"),
+];
+
+/// The dialects a fault applies to, in which its own rules must fail.
+fn dialects(fault: Fault) -> Vec<&'static str> {
+    match ONLY_IN.iter().find(|(name, _)| *name == fault.name()) {
+        Some((_, dialect)) => vec![*dialect],
+        None => vec!["v1", "v2"],
+    }
+}
 
 /// Harness runs at once. Each is a harness process plus a reference server in
 /// this test's process; on two cores four keep both busy without starving the
@@ -89,9 +112,12 @@ struct Outcome {
     results: Option<Value>,
 }
 
+/// A rule as judged in one dialect: (dialect, id).
+type Judged = (String, String);
+
 impl Outcome {
-    /// Rule id → verdict, from `results.json`.
-    fn verdicts(&self) -> BTreeMap<String, String> {
+    /// (dialect, rule id) → verdict, from `results.json`.
+    fn verdicts(&self) -> BTreeMap<Judged, String> {
         self.results
             .as_ref()
             .and_then(|r| r["rules"].as_array())
@@ -99,21 +125,24 @@ impl Outcome {
                 rules
                     .iter()
                     .map(|r| {
-                        (
-                            r["id"].as_str().unwrap_or_default().to_owned(),
-                            r["verdict"].as_str().unwrap_or_default().to_owned(),
-                        )
+                        let text = |key: &str| r[key].as_str().unwrap_or_default().to_owned();
+                        ((text("dialect"), text("id")), text("verdict"))
                     })
                     .collect()
             })
             .unwrap_or_default()
     }
 
-    fn rule(&self, id: &str) -> Value {
+    fn rule(&self, dialect: &str, id: &str) -> Value {
         self.results
             .as_ref()
             .and_then(|r| r["rules"].as_array())
-            .and_then(|rules| rules.iter().find(|r| r["id"] == id).cloned())
+            .and_then(|rules| {
+                rules
+                    .iter()
+                    .find(|r| r["id"] == id && r["dialect"] == dialect)
+                    .cloned()
+            })
             .unwrap_or(Value::Null)
     }
 }
@@ -206,20 +235,30 @@ fn run_all(jobs: Vec<Job>) -> Vec<Outcome> {
     outcomes
 }
 
-/// The catalogue as the runs report it: (id, level) in order.
-fn catalogue(outcomes: &[Outcome]) -> Vec<(String, String)> {
+/// The rules as the runs report them: (dialect, id, level), in report order.
+fn catalogue(outcomes: &[Outcome]) -> Vec<(String, String, String)> {
     outcomes
         .iter()
         .find_map(|o| o.results.as_ref()?["rules"].as_array().cloned())
         .unwrap_or_default()
         .iter()
         .map(|r| {
-            (
-                r["id"].as_str().unwrap_or_default().to_owned(),
-                r["level"].as_str().unwrap_or_default().to_owned(),
-            )
+            let text = |key: &str| r[key].as_str().unwrap_or_default().to_owned();
+            (text("dialect"), text("id"), text("level"))
         })
         .collect()
+}
+
+/// The rule ids of `rules`, each once, in order, with its level.
+fn ids(rules: &[(String, String, String)]) -> Vec<(String, String)> {
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for (_, id, level) in rules {
+        if !ids.iter().any(|(known, _)| known == id) {
+            ids.push((id.clone(), level.clone()));
+        }
+    }
+    ids.sort();
+    ids
 }
 
 fn short(rule: &str) -> &str {
@@ -244,56 +283,60 @@ fn cell(verdict: &str, own: bool) -> String {
     }
 }
 
-fn write_matrix(outcomes: &[Outcome], rules: &[(String, String)], wall: Duration) -> PathBuf {
+fn write_matrix(
+    outcomes: &[Outcome],
+    rules: &[(String, String, String)],
+    wall: Duration,
+) -> PathBuf {
     let dir = target_dir().join("conformance/kill-matrix");
     std::fs::create_dir_all(&dir).expect("kill-matrix folder");
     let default_runs: Vec<&Outcome> = outcomes
         .iter()
         .filter(|o| o.mode == Mode::Default)
         .collect();
-    let mut caught_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (id, _) in rules {
-        caught_by.insert(id, Vec::new());
+    let mut caught_by: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (dialect, id, _) in rules {
+        caught_by.insert(format!("{dialect} {id}"), Vec::new());
     }
     for outcome in &default_runs {
-        for (rule, verdict) in outcome.verdicts() {
+        for ((dialect, rule), verdict) in outcome.verdicts() {
             if verdict == "fail"
-                && let Some((id, _)) = rules.iter().find(|(id, _)| *id == rule)
+                && let Some(faults) = caught_by.get_mut(&format!("{dialect} {rule}"))
             {
-                caught_by
-                    .get_mut(id.as_str())
-                    .expect("rule")
-                    .push(outcome.fault.name());
+                faults.push(outcome.fault.name());
             }
         }
     }
-    let must_catching_nothing: Vec<&str> = rules
+    let must_catching_nothing: Vec<String> = rules
         .iter()
-        .filter(|(id, level)| level == "MUST" && caught_by[id.as_str()].is_empty())
-        .map(|(id, _)| id.as_str())
+        .map(|(dialect, id, level)| (format!("{dialect} {id}"), level))
+        .filter(|(key, level)| *level == "MUST" && caught_by[key].is_empty())
+        .map(|(key, _)| key)
         .collect();
 
     let json = json!({
         "what": "the harness against the reference server with one fault each (default mode, \
-                 fixed seed); verdict per rule; `must_fail` is the fault's own rule(s)",
+                 fixed seed, both dialects); verdict per rule and dialect; `must_fail` is the \
+                 fault's own rule(s), which must fail in each of its `dialects`",
         "seed": 7,
         "state_timeout": STATE_TIMEOUT,
         "workers": WORKERS,
         "wall_ms": u64::try_from(wall.as_millis()).unwrap_or(u64::MAX),
-        "rules": rules.iter().map(|(id, level)| json!({"id": id, "level": level})).collect::<Vec<_>>(),
+        "rules": rules.iter().map(|(dialect, id, level)| json!({"dialect": dialect, "id": id, "level": level})).collect::<Vec<_>>(),
         "faults": default_runs.iter().map(|o| {
             let verdicts = o.verdicts();
-            let with = |v: &str| verdicts.iter().filter(|(_, x)| *x == v).map(|(r, _)| r.clone()).collect::<Vec<_>>();
+            let with = |v: &str| verdicts.iter().filter(|(_, x)| *x == v).map(|((d, r), _)| format!("{d} {r}")).collect::<Vec<_>>();
             let strict = outcomes.iter().find(|s| s.fault == o.fault && s.mode == Mode::Strict);
             json!({
                 "fault": o.fault.name(),
                 "description": o.fault.description(),
                 "must_fail": must_fail(o.fault),
+                "dialects": dialects(o.fault),
                 "exit_code": o.watched.ran.code,
                 "failed": with("fail"),
                 "inconclusive": with("inconclusive"),
                 "error": with("error"),
-                "verdicts": verdicts,
+                "verdicts": verdicts.iter().map(|((d, r), v)| (format!("{d} {r}"), v.clone())).collect::<BTreeMap<_, _>>(),
                 "wall_ms": u64::try_from(o.watched.wall.as_millis()).unwrap_or(u64::MAX),
                 "peak_rss_kib": o.watched.peak_rss_kib,
                 "strict_own_rule_exit_code": strict.map(|s| s.watched.ran.code),
@@ -309,19 +352,21 @@ fn write_matrix(outcomes: &[Outcome], rules: &[(String, String)], wall: Duration
     )
     .expect("kill-matrix.json");
 
+    let columns = ids(rules);
     let mut md = String::from("# Kill matrix\n\n");
     let _ = writeln!(
         md,
         "The harness against the reference server with one fault each (`--seed 7 --state-timeout {STATE_TIMEOUT}`, \
-         default mode), {} runs in {:.1} s on {WORKERS} workers. Written by `cargo test -p oms-conformance --test it faults::`.\n",
+         default mode, both dialects), {} runs in {:.1} s on {WORKERS} workers. Written by `cargo test -p oms-conformance --test it faults::`.\n",
         outcomes.len(),
         wall.as_secs_f64()
     );
     md.push_str(
-        "✗ fail · pass ? inconclusive E error – skipped; **bold**: the fault's own rule(s), which must fail.\n\n",
+        "One row per fault and dialect. ✗ fail · pass ? inconclusive E error – skipped, blank: the rule does not apply to the dialect; \
+         **bold**: the fault's own rule(s), which must fail in each dialect the fault applies to.\n\n",
     );
-    md.push_str("| fault | exit |");
-    for (id, level) in rules {
+    md.push_str("| fault | api | exit |");
+    for (id, level) in &columns {
         let _ = write!(
             md,
             " {}{} |",
@@ -329,26 +374,38 @@ fn write_matrix(outcomes: &[Outcome], rules: &[(String, String)], wall: Duration
             if level == "MUST" { "" } else { "ˢ" }
         );
     }
-    md.push_str("\n|---|---|");
-    md.push_str(&"---|".repeat(rules.len()));
+    md.push_str("\n|---|---|---|");
+    md.push_str(&"---|".repeat(columns.len()));
     md.push('\n');
     for o in &default_runs {
         let verdicts = o.verdicts();
-        let _ = write!(md, "| `{}` | {} |", o.fault.name(), o.watched.ran.code);
-        for (id, _) in rules {
-            let own = must_fail(o.fault).contains(&id.as_str());
-            let verdict = verdicts.get(id).map(String::as_str).unwrap_or_default();
-            let _ = write!(md, " {} |", cell(verdict, own));
+        for dialect in ["v1", "v2"] {
+            let applies = dialects(o.fault).contains(&dialect);
+            let _ = write!(
+                md,
+                "| `{}` | {dialect}{} | {} |",
+                o.fault.name(),
+                if applies { "" } else { " (n/a)" },
+                o.watched.ran.code
+            );
+            for (id, _) in &columns {
+                let own = applies && must_fail(o.fault).contains(&id.as_str());
+                let verdict = verdicts
+                    .get(&(dialect.to_owned(), id.clone()))
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let _ = write!(md, " {} |", cell(verdict, own));
+            }
+            md.push('\n');
         }
-        md.push('\n');
     }
-    md.push_str("\nˢ SHOULD rule (never fails the run unless `--strict`).\n\n");
-    md.push_str("| rule | level | fails under |\n|---|---|---|\n");
-    for (id, level) in rules {
-        let faults = &caught_by[id.as_str()];
+    md.push_str("\nˢ SHOULD rule (never fails the run unless `--strict`). n/a: the fault bends nothing that dialect's rules read (see `ONLY_IN`).\n\n");
+    md.push_str("| api | rule | level | fails under |\n|---|---|---|---|\n");
+    for (dialect, id, level) in rules {
+        let faults = &caught_by[&format!("{dialect} {id}")];
         let _ = writeln!(
             md,
-            "| {id} | {level} | {} |",
+            "| {dialect} | {id} | {level} | {} |",
             if faults.is_empty() {
                 "**nothing**".to_owned()
             } else {
@@ -364,16 +421,17 @@ fn write_matrix(outcomes: &[Outcome], rules: &[(String, String)], wall: Duration
     if !strict.is_empty() {
         md.push_str(
             "\nFaults whose own rule is SHOULD-level, run again with `--strict --rule <own rule>`:\n\n\
-             | fault | rule | exit | verdict |\n|---|---|---|---|\n",
+             | fault | rule | exit | verdict (v1) | verdict (v2) |\n|---|---|---|---|---|\n",
         );
         for o in strict {
             let own = must_fail(o.fault)[0];
             let _ = writeln!(
                 md,
-                "| `{}` | {own} | {} | {} |",
+                "| `{}` | {own} | {} | {} | {} |",
                 o.fault.name(),
                 o.watched.ran.code,
-                o.rule(own)["verdict"].as_str().unwrap_or("none")
+                o.rule("v1", own)["verdict"].as_str().unwrap_or("none"),
+                o.rule("v2", own)["verdict"].as_str().unwrap_or("none")
             );
         }
     }
@@ -383,11 +441,11 @@ fn write_matrix(outcomes: &[Outcome], rules: &[(String, String)], wall: Duration
 
 /// Whether every rule a fault must break is SHOULD-level (the run is then
 /// conformant in default mode: exit 0).
-fn should_only(fault: Fault, rules: &[(String, String)]) -> bool {
+fn should_only(fault: Fault, rules: &[(String, String, String)]) -> bool {
     must_fail(fault).iter().all(|id| {
         rules
             .iter()
-            .any(|(rule, level)| rule == id && level == "SHOULD")
+            .any(|(_, rule, level)| rule == id && level == "SHOULD")
     })
 }
 
@@ -433,6 +491,13 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
 
     let mut problems = Vec::new();
     assert!(!rules.is_empty(), "no run wrote a results.json");
+    let level_of = |id: &str| {
+        rules
+            .iter()
+            .find(|(_, r, _)| r == id)
+            .map(|(_, _, l)| l.clone())
+            .unwrap_or_default()
+    };
     for o in &outcomes {
         let name = o.fault.name();
         if o.results.is_none() {
@@ -453,13 +518,15 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
                         o.watched.ran.code
                     ));
                 }
-                for rule in must {
-                    let verdict = &o.rule(rule)["verdict"];
-                    if verdict != "fail" {
-                        problems.push(format!(
-                            "{name}: {rule} is {verdict} (must fail): {:#}",
-                            o.rule(rule)["scenarios"]
-                        ));
+                for dialect in dialects(o.fault) {
+                    for rule in must {
+                        let judged = o.rule(dialect, rule);
+                        if judged["verdict"] != "fail" {
+                            problems.push(format!(
+                                "{name}: {dialect} {rule} is {} (must fail): {:#}",
+                                judged["verdict"], judged["scenarios"]
+                            ));
+                        }
                     }
                 }
                 if expected_exit == 0 {
@@ -467,40 +534,46 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
                     let must_failing: Vec<String> = o
                         .verdicts()
                         .into_iter()
-                        .filter(|(id, v)| {
-                            v == "fail" && rules.iter().any(|(r, l)| r == id && l == "MUST")
-                        })
-                        .map(|(id, _)| id)
+                        .filter(|((_, id), v)| v == "fail" && level_of(id) == "MUST")
+                        .map(|((d, id), _)| format!("{d} {id}"))
                         .collect();
                     if !must_failing.is_empty() {
                         problems.push(format!(
                             "{name}: a SHOULD-level fault fails MUST rules {must_failing:?}"
                         ));
                     }
-                    if o.rule(must[0])["binding"] != false {
-                        problems.push(format!("{name}: {} counted as binding", must[0]));
+                    for dialect in dialects(o.fault) {
+                        if o.rule(dialect, must[0])["binding"] != false {
+                            problems
+                                .push(format!("{name}: {dialect} {} counted as binding", must[0]));
+                        }
                     }
                 }
             }
             Mode::Strict => {
-                if o.watched.ran.code != 1 || o.rule(must[0])["verdict"] != "fail" {
+                let verdicts: Vec<String> = dialects(o.fault)
+                    .into_iter()
+                    .map(|d| format!("{d} {}", o.rule(d, must[0])["verdict"]))
+                    .collect();
+                let all_fail = dialects(o.fault)
+                    .into_iter()
+                    .all(|d| o.rule(d, must[0])["verdict"] == "fail");
+                if o.watched.ran.code != 1 || !all_fail {
                     problems.push(format!(
-                        "{name} --strict --rule {}: exit {}, verdict {} (expected exit 1, fail)",
-                        must[0],
-                        o.watched.ran.code,
-                        o.rule(must[0])["verdict"]
+                        "{name} --strict --rule {}: exit {}, verdicts {verdicts:?} (expected exit 1, fail in each)",
+                        must[0], o.watched.ran.code
                     ));
                 }
             }
         }
     }
-    // The other direction: every MUST rule is some fault's own rule (so the
-    // assertions above prove it can fail), and did fail in this run.
+    // The other direction: every MUST rule of each dialect is some fault's own
+    // rule (so the assertions above prove it can fail), and did fail in this run.
     let designated: BTreeSet<&str> = MUST_FAIL
         .iter()
         .flat_map(|(_, rules)| rules.iter().copied())
         .collect();
-    for (id, level) in &rules {
+    for (dialect, id, level) in &rules {
         if level != "MUST" {
             continue;
         }
@@ -509,12 +582,13 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
                 "{id} is no fault's rule: nothing proves it can fail"
             ));
         }
+        let key = (dialect.clone(), id.clone());
         let caught = outcomes
             .iter()
             .filter(|o| o.mode == Mode::Default)
-            .any(|o| o.verdicts().get(id).is_some_and(|v| v == "fail"));
+            .any(|o| o.verdicts().get(&key).is_some_and(|v| v == "fail"));
         if !caught {
-            problems.push(format!("{id} failed under no fault"));
+            problems.push(format!("{dialect} {id} failed under no fault"));
         }
     }
     assert!(
