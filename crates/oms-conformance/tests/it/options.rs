@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use oms_conformance::api::Dialect;
 use oms_conformance::catalogue::Catalogue;
 use oms_conformance::config::{CredentialOverrides, Overrides, RunConfig, Target};
 use oms_conformance::secret::Secret;
@@ -32,6 +33,55 @@ fn a_bad_value_exits_2_with_one_line() {
     assert!(one_line(&ran).contains("scheme"));
     let ran = run_binary("bad-rule", &["--rule", "OMS-DEL-999"]);
     assert!(one_line(&ran).contains("OMS-DEL-999"));
+    let ran = run_binary("bad-api", &["--api", "v3"]);
+    let line = one_line(&ran);
+    assert!(line.contains("--api") && line.contains("`v3`"), "{line}");
+    let ran = run_binary("twice-api", &["--api", "v2,v2"]);
+    assert!(one_line(&ran).contains("named twice"));
+}
+
+#[test]
+fn a_profile_names_its_dialects_and_their_create_bodies() {
+    let dir = support::scratch("api-profile");
+    let empty = support::profile(&dir, "api = []", "");
+    let ran = run_binary("api-empty", &["--profile", &empty.display().to_string()]);
+    assert!(one_line(&ran).contains("api is empty"), "{}", ran.explain());
+    let unknown = support::profile(&dir, "api = [\"v9\"]", "");
+    let ran = run_binary(
+        "api-unknown",
+        &["--profile", &unknown.display().to_string()],
+    );
+    let line = one_line(&ran);
+    assert!(
+        line.contains("bad profile") && line.contains("`v9`"),
+        "{line}"
+    );
+    // The test profile has v1 bodies only: judging v2 needs [create.v2].
+    let v2 = support::profile(&dir, "api = [\"v2\"]", "");
+    let ran = run_binary("api-no-bodies", &["--profile", &v2.display().to_string()]);
+    assert!(one_line(&ran).contains("[create.v2]"), "{}", ran.explain());
+}
+
+#[test]
+fn the_dialects_can_come_from_the_environment() {
+    let ran = run_binary_env(
+        "env-api",
+        &["--rule", "OMS-DEL-001"],
+        &[("OMS_CONFORMANCE_API", "v2")],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    let results = ran.results();
+    assert_eq!(results["apis"], serde_json::json!(["v2"]));
+    let judged: Vec<&str> = results["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["dialect"].as_str())
+        .collect();
+    assert!(
+        !judged.is_empty() && judged.iter().all(|d| *d == "v2"),
+        "{judged:?}"
+    );
 }
 
 #[test]
@@ -75,6 +125,7 @@ fn help_documents_every_option() {
         "--report-dir",
         "--features-dir",
         "--rule",
+        "--api",
         "--token-first",
         "--token-second",
         "--request-timeout",
@@ -146,5 +197,37 @@ fn the_example_vendor_profile_loads() {
     assert!(
         error.to_string().contains("OMS_CONFORMANCE_TOKEN_FIRST"),
         "{error}"
+    );
+}
+
+#[test]
+fn the_example_v2_vendor_profile_loads() {
+    let catalogue = Catalogue::embedded().expect("catalogue");
+    let keys = |ak: &str, sk: &str| CredentialOverrides {
+        ak: Some(Secret::new(ak)),
+        sk: Some(Secret::new(sk)),
+        ..CredentialOverrides::default()
+    };
+    let overrides = Overrides {
+        profile: Some(support::root().join("fixtures/profiles/example-vendor-v2.toml")),
+        credentials: [keys("AK1", "SK-ONE"), keys("AK2", "SK-TWO")],
+        report_dir: Some(PathBuf::from("unused")),
+        now_unix: 1_795_824_000,
+        ..Overrides::default()
+    };
+    let config = RunConfig::resolve(overrides, &catalogue).expect("the example profile is valid");
+    assert_eq!(config.apis, [Dialect::V2]);
+    assert!(config.bodies_for(Dialect::V2).is_some());
+    assert!(config.bodies_for(Dialect::V1).is_none());
+    for capability in ["failing-task", "retrying-task", "both-dialects", "quota"] {
+        assert!(
+            config.disabled_capabilities.contains_key(capability),
+            "{capability}"
+        );
+    }
+    assert!(!config.disabled_capabilities.contains_key("aksk"));
+    assert!(
+        !format!("{config:?}").contains("SK-ONE"),
+        "a secret key shows in Debug"
     );
 }

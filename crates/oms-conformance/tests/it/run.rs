@@ -75,6 +75,35 @@ fn the_reference_server_is_conformant() {
     );
 }
 
+/// The v2-only profile: the whole suite in v2, with tokens (the AK/SK
+/// profile judges both dialects, signed: aksk.rs).
+#[test]
+fn the_reference_server_is_conformant_in_v2_alone() {
+    let profile = support::root().join("fixtures/profiles/reference-v2.toml");
+    let ran = run_binary(
+        "reference-v2",
+        &["--profile", &profile.display().to_string(), "--seed", "7"],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    let results = ran.results();
+    assert_eq!(results["apis"], serde_json::json!(["v2"]));
+    let must = must_rules(&results);
+    assert_eq!(must.len(), 17);
+    for rule in must {
+        assert_eq!(rule["dialect"], "v2");
+        assert_eq!(rule["verdict"], "pass", "{rule:#}");
+    }
+    // Cross-version visibility needs both dialects: skipped, with the reason.
+    let cross = ran.rule_in("v2", "OMS-DEL-023");
+    assert_eq!(cross["verdict"], "skipped", "{cross:#}");
+    assert!(
+        cross["scenarios"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("both-dialects")),
+        "{cross:#}"
+    );
+}
+
 #[test]
 fn the_reference_results_match_the_snapshot() {
     let ran = reference_run();

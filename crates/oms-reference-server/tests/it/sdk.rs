@@ -388,6 +388,16 @@ impl Drop for TempHome {
 /// place only once complete, so an interrupted install is never mistaken for a
 /// cached one.
 fn sdk_python() -> PathBuf {
+    // One provisioning per test process: the SDK tests run in parallel threads,
+    // and each building its own venv under the same process-named directory
+    // removed the others' mid-install on a machine without the cache.
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(provision_sdk_python).clone()
+}
+
+/// The cached venv's interpreter, building the venv first when the cache has
+/// none for this Python and these pins.
+fn provision_sdk_python() -> PathBuf {
     let requirements = std::fs::read_to_string(REQUIREMENTS).expect("read sdk_requirements.txt");
     let probe = run_with_deadline(
         {
