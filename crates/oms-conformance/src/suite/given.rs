@@ -177,8 +177,28 @@ impl OmsWorld {
                 ids.push(self.created(p, &exchange)?);
             }
         }
-        for id in ids {
-            let snapshot = self.reach(p, id, kind).await?;
+        // Each reaches its state; three stops are sent before any is waited
+        // for, so that their pauses overlap.
+        let mut running = Vec::new();
+        for &id in &ids {
+            running.push(self.wait_state(p, id, &[reached_by_itself(kind)]).await?);
+        }
+        if kind == Kind::Stopped {
+            let api = Arc::clone(&self.api);
+            let stops = futures::future::join_all(ids.iter().map(|id| api.stop(p, *id))).await;
+            for (stop, id) in stops.into_iter().zip(&ids) {
+                let stop = self.keep(stop)?;
+                if !stop.is_success() {
+                    return Err(self
+                        .inconclusive(format!("stopping task {id} answered {}", stop.observed())));
+                }
+            }
+            running.clear();
+            for &id in &ids {
+                running.push(self.wait_state(p, id, &[TaskState::Stopped]).await?);
+            }
+        }
+        for (id, snapshot) in ids.into_iter().zip(running) {
             self.adopt(p, id, snapshot);
         }
         self.make_subject(self.tasks.len() - 2);

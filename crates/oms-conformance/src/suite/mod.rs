@@ -51,6 +51,12 @@ pub const API_TAG: &str = "api:";
 /// features themselves never carry it.
 pub const DIALECT_TAG: &str = "dialect:";
 
+/// Scenarios in flight at once: more than the suite holds in both dialects
+/// (78), so that none waits for a slot. With cucumber's default of 64, the
+/// last scenarios waited for a slot behind the `@whole-run` ones, which hold
+/// theirs while they wait for every other scenario to end.
+const MAX_CONCURRENT_SCENARIOS: usize = 256;
+
 tokio::task_local! {
     /// The run a World belongs to; cucumber builds Worlds without arguments.
     pub(crate) static CONTEXT: Arc<RunContext>;
@@ -595,7 +601,10 @@ fn print_progress(
 async fn clean(api: &Api, p: usize, id: i64, within: Duration) -> Result<(), String> {
     let deadline = Instant::now() + within;
     let backoff = Interval::doubling(Duration::from_millis(20), Duration::from_millis(500));
-    let outcome = poll_until(deadline, backoff, async || clean_once(api, p, id).await).await;
+    let outcome = poll_until(deadline, backoff, async || {
+        clean_once(api, p, id, deadline).await
+    })
+    .await;
     match outcome {
         ControlFlow::Break(cleaned) => cleaned,
         ControlFlow::Continue(last) => Err(format!("task {id} could not be cleaned up: {last}")),
@@ -604,8 +613,13 @@ async fn clean(api: &Api, p: usize, id: i64, within: Duration) -> Result<(), Str
 
 /// One attempt of [`clean`]: done (or given up, when the target is gone), or
 /// what the target last answered.
-async fn clean_once(api: &Api, p: usize, id: i64) -> ControlFlow<Result<(), String>, String> {
-    let get = api.get(p, id).await;
+async fn clean_once(
+    api: &Api,
+    p: usize,
+    id: i64,
+    deadline: Instant,
+) -> ControlFlow<Result<(), String>, String> {
+    let get = settled(api, p, id, deadline).await;
     if get.response.is_none() {
         let last = get.error.clone().unwrap_or_default();
         if api.target_gone() {
@@ -616,14 +630,22 @@ async fn clean_once(api: &Api, p: usize, id: i64) -> ControlFlow<Result<(), Stri
     if get.is_client_error() {
         return ControlFlow::Break(Ok(()));
     }
-    // A pausing task is on its way to stopped: wait, do not stop it again.
+    // A pausing task is on its way to stopped: it was waited for above, and
+    // is not stopped again. A running or retrying one is stopped, waited for
+    // the same way, and deleted in the same attempt.
     match api.status(&get) {
         Some(TaskState::Pausing) => {
-            return ControlFlow::Continue("the task is pausing".to_owned());
+            return ControlFlow::Continue("the task is still pausing".to_owned());
         }
         Some(state) if state.busy() => {
             let stop = api.stop(p, id).await;
-            return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
+            if !stop.is_success() {
+                return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
+            }
+            let after = settled(api, p, id, deadline).await;
+            if let Some(state) = api.status(&after).filter(|s| s.busy()) {
+                return ControlFlow::Continue(format!("the task is {state} after its stop"));
+            }
         }
         _ => {}
     }
@@ -643,6 +665,24 @@ async fn clean_once(api: &Api, p: usize, id: i64) -> ControlFlow<Result<(), Stri
     ))
 }
 
+/// `GET` of the task, polled at the scenarios' pace while it is pausing: a
+/// stop on its way is waited for, not backed off from (the backoff of
+/// [`clean`] is for a target that refuses).
+async fn settled(api: &Api, p: usize, id: i64, deadline: Instant) -> Arc<crate::http::Exchange> {
+    let outcome = poll_until(deadline, world::POLL, async || {
+        let get = api.get(p, id).await;
+        if api.status(&get) == Some(TaskState::Pausing) {
+            ControlFlow::Continue(get)
+        } else {
+            ControlFlow::Break(get)
+        }
+    })
+    .await;
+    match outcome {
+        ControlFlow::Break(get) | ControlFlow::Continue(get) => get,
+    }
+}
+
 /// Runs the selected scenarios of `features`; the records land in `ctx`. The
 /// Cucumber JSON report goes to `json`.
 pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: std::fs::File) {
@@ -658,6 +698,7 @@ pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: st
         .fail_on_skipped()
         .before(before_hook)
         .after(after_hook)
+        .max_concurrent_scenarios(MAX_CONCURRENT_SCENARIOS)
         .with_default_cli();
     let _writer = CONTEXT
         .scope(ctx, cucumber.filter_run(features, filter))
