@@ -162,6 +162,13 @@ Feature: Delete a task
       Then the delete is refused across projects
       And the task is intact
 
+    @spec:S3 @api:v2 @needs:second-project @needs:aksk
+    Scenario: a signed delete whose X-Project-Id names the other project is refused
+      Given a stopped task in the first project
+      When the task is deleted with its own project's signature and the second project's X-Project-Id
+      Then the delete is refused across projects
+      And the task is intact
+
   @OMS-DEL-011
   Rule: A delete without valid credentials answers 401 or 403 with an error body and changes nothing
 

@@ -53,6 +53,23 @@ impl Api {
         }
     }
 
+    /// Project `p`'s own signature with an `X-Project-Id` naming project
+    /// `named`, signed with the rest as the SDK signs it (`oms-v2-api.md` §7,
+    /// OMS-DEL-010); `None` when project `p` authenticates with a token.
+    pub fn auth_naming(&self, p: usize, named: usize) -> Option<Auth> {
+        match self.auth(p) {
+            Auth::Signed(mut signing) => {
+                signing.project_id = self.shared.projects[named].id.clone();
+                signing.whose = format!(
+                    "{}, with the {} project's X-Project-Id",
+                    signing.whose, self.shared.projects[named].label
+                );
+                Some(Auth::Signed(signing))
+            }
+            _ => None,
+        }
+    }
+
     /// `bad` credentials for a request through project `p`'s path; `None` when
     /// they spoil a signature and the project authenticates with a token, so
     /// that there is no signature to get wrong.

@@ -89,6 +89,13 @@ async fn delete_through(w: &mut OmsWorld, path: Which, credentials: Which) -> St
     w.delete_through(path.index(), credentials.index()).await
 }
 
+#[when(
+    expr = "the task is deleted with its own project's signature and the {project} project's X-Project-Id"
+)]
+async fn delete_naming(w: &mut OmsWorld, named: Which) -> Step {
+    w.delete_naming(named.index()).await
+}
+
 #[when(expr = "the task is deleted with {credentials}")]
 async fn delete_as(w: &mut OmsWorld, credentials: Credentials) -> Step {
     w.delete_as(credentials.0).await

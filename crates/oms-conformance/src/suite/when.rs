@@ -44,6 +44,25 @@ impl OmsWorld {
         self.send_delete(p, id, options).await
     }
 
+    /// Deletes "the task" through its own project's path, signed with its own
+    /// project's AK/SK, with an `X-Project-Id` naming project `named` (a label
+    /// index).
+    pub async fn delete_naming(&mut self, named: usize) -> Result<(), Halt> {
+        let (p, id) = self.subject()?;
+        let named = self.project(named);
+        let Some(auth) = self.api.auth_naming(p, named) else {
+            return Err(self.halt(Halt::Error(format!(
+                "the {} project authenticates with a token: there is no signed X-Project-Id",
+                self.api.projects()[p].label
+            ))));
+        };
+        let options = Delete {
+            auth: Some(auth),
+            ..Delete::default()
+        };
+        self.send_delete(p, id, options).await
+    }
+
     /// Deletes "the task" through its own project's path with `bad` credentials.
     pub async fn delete_as(&mut self, bad: BadCredentials) -> Result<(), Halt> {
         let (p, id) = self.subject()?;

@@ -81,9 +81,16 @@ fn the_reference_server_is_conformant_with_an_aksk_profile() {
         for name in SIGNATURE_SCENARIOS {
             assert_eq!(scenario(&rule, name)["verdict"], "pass", "{rule:#}");
         }
-        // The SDK-shaped and Terraform-shaped deletes, signed as those clients sign.
+        // The SDK-shaped and Terraform-shaped deletes, signed as those clients
+        // sign, and a signed X-Project-Id naming the other project.
         if dialect == "v2" {
             assert_eq!(ran.rule_in(dialect, "OMS-DEL-019")["verdict"], "pass");
+            let scoping = ran.rule_in(dialect, "OMS-DEL-010");
+            let naming = scenario(
+                &scoping,
+                "a signed delete whose X-Project-Id names the other project is refused",
+            );
+            assert_eq!(naming["verdict"], "pass", "{scoping:#}");
         }
     }
     assert!(

@@ -328,3 +328,41 @@ fn only_the_dialects_read_task_objects() {
         "task-object fields outside the dialect modules: {found:#?}"
     );
 }
+
+/// The README's table of rules (`## The rules`) has one row per catalogue
+/// rule, in order, with its level and dialects.
+#[test]
+fn the_readme_lists_every_rule_with_its_level_and_dialects() {
+    let catalogue = Catalogue::embedded().expect("catalogue");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme
+        .split("## The rules")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a section `## The rules`");
+    let rows: Vec<(String, String, String)> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| OMS-DEL-"))
+        .map(|rest| {
+            let cells: Vec<&str> = rest.split('|').map(str::trim).collect();
+            (
+                format!("OMS-DEL-{}", cells[0]),
+                cells[1].to_owned(),
+                cells[2].to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = catalogue
+        .rules
+        .iter()
+        .map(|r| {
+            let api: Vec<&str> = r.api.iter().map(|d| d.as_str()).collect();
+            (
+                r.id.clone(),
+                format!("{:?}", r.level).to_uppercase(),
+                api.join(", "),
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected, "README.md `## The rules` and the catalogue");
+}
