@@ -426,8 +426,10 @@ mod tests {
             H[2],
             H[3],
         ];
+        /// Method, target, headers, body, the SDK's signature.
+        type Case<'a> = (&'a str, String, &'a [(&'a str, &'a str)], &'a [u8], &'a str);
         let pid = "0123456789abcdef0123456789abcdef";
-        let cases: [(&str, String, &[(&str, &str)], &[u8], &str); 4] = [
+        let cases: [Case<'_>; 4] = [
             (
                 "POST",
                 format!("/v2/{pid}/tasks/1/stop"),
