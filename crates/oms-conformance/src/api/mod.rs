@@ -219,6 +219,32 @@ struct Call {
     body: Option<Value>,
 }
 
+impl Call {
+    fn new(method: Method, target: String, body: Option<Value>) -> Self {
+        Self {
+            method,
+            target,
+            body,
+        }
+    }
+}
+
+/// Pages of a list a dialect reads at most.
+const MAX_PAGES: usize = 100;
+
+/// The id and state of each task object of a list page, in a dialect's
+/// `state` reading.
+fn tasks_and_states(
+    tasks: Option<&Vec<Value>>,
+    state: fn(&Value) -> Option<TaskState>,
+) -> Vec<(i64, Option<TaskState>)> {
+    tasks
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t.get("id")?.as_i64()?, state(t))))
+        .collect()
+}
+
 /// What the dialects of one run share: the target, its projects and their
 /// gates (a census in one dialect must hold off creates in the other), and
 /// whether the target still answers.

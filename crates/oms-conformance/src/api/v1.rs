@@ -6,14 +6,14 @@
 
 use serde_json::{Value, json};
 
-use super::{Api, Call, Census, Listing, Page, Route, StartKeys, TaskState, Unread, answered};
+use super::{
+    Api, Call, Census, Listing, MAX_PAGES, Page, Route, StartKeys, TaskState, Unread, answered,
+    tasks_and_states,
+};
 use crate::http::{Exchange, Method};
 
 /// Tasks per list page: the most v1 allows.
 const PAGE: usize = 100;
-
-/// Pages of a list read at most.
-const MAX_PAGES: usize = 100;
 
 /// The task fields that grow while a task transfers.
 pub(super) const PROGRESS: [&str; 3] = ["progress", "complete_size", "success_num"];
@@ -22,31 +22,23 @@ fn tasks(pid: &str) -> String {
     format!("/v1/{pid}/objectstorage/task")
 }
 
-fn call(method: Method, target: String, body: Option<Value>) -> Call {
-    Call {
-        method,
-        target,
-        body,
-    }
-}
-
 pub(super) fn create(pid: &str, body: &Value) -> Call {
-    call(Method::Post, tasks(pid), Some(body.clone()))
+    Call::new(Method::Post, tasks(pid), Some(body.clone()))
 }
 
 pub(super) fn get(pid: &str, id: i64) -> Call {
-    call(Method::Get, format!("{}/{id}", tasks(pid)), None)
+    Call::new(Method::Get, format!("{}/{id}", tasks(pid)), None)
 }
 
 /// `DELETE` of `segment`, sent as is after the collection path.
 pub(super) fn delete(pid: &str, segment: &str) -> Call {
-    call(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
+    Call::new(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
 }
 
 /// `DELETE` of a route beside task `id`: v1 has only the collection (its
 /// start, stop and bandwidth are a `PUT` of the task itself).
 pub(super) fn delete_route(pid: &str, _id: i64, route: Route) -> Option<Call> {
-    (route == Route::Collection).then(|| call(Method::Delete, tasks(pid), None))
+    (route == Route::Collection).then(|| Call::new(Method::Delete, tasks(pid), None))
 }
 
 fn filter(state: Option<i64>) -> String {
@@ -55,7 +47,7 @@ fn filter(state: Option<i64>) -> String {
 
 fn list_page(pid: &str, start: usize, state: Option<i64>) -> Call {
     let target = format!("{}?start={start}&limit={PAGE}{}", tasks(pid), filter(state));
-    call(Method::Get, target, None)
+    Call::new(Method::Get, target, None)
 }
 
 pub(super) fn count(pid: &str) -> Call {
@@ -64,7 +56,7 @@ pub(super) fn count(pid: &str) -> Call {
 
 fn count_of(pid: &str, state: Option<i64>) -> Call {
     let target = format!("{}?totalcount=true{}", tasks(pid), filter(state));
-    call(Method::Get, target, None)
+    Call::new(Method::Get, target, None)
 }
 
 /// The number a state has in v1, for a list filter; v1 has no retrying or
@@ -84,7 +76,7 @@ pub(super) fn status_number(state: TaskState) -> Option<i64> {
 
 pub(super) fn stop(pid: &str, id: i64) -> Call {
     let body = json!({"operation": "stop"});
-    call(Method::Put, format!("{}/{id}", tasks(pid)), Some(body))
+    Call::new(Method::Put, format!("{}/{id}", tasks(pid)), Some(body))
 }
 
 pub(super) fn start(pid: &str, id: i64, keys: &StartKeys) -> Call {
@@ -95,7 +87,7 @@ pub(super) fn start(pid: &str, id: i64, keys: &StartKeys) -> Call {
         "target_ak": keys.target_ak.expose(),
         "target_sk": keys.target_sk.expose(),
     });
-    call(Method::Put, format!("{}/{id}", tasks(pid)), Some(body))
+    Call::new(Method::Put, format!("{}/{id}", tasks(pid)), Some(body))
 }
 
 /// The `status` of a task object.
@@ -125,16 +117,8 @@ pub(super) fn page(exchange: &Exchange) -> Option<Vec<i64>> {
 
 /// The id and state of each task of a list page.
 pub(super) fn page_states(exchange: &Exchange) -> Vec<(i64, Option<TaskState>)> {
-    let tasks = exchange
-        .response
-        .as_ref()
-        .and_then(|r| r.json.as_ref())
-        .and_then(Value::as_array);
-    tasks
-        .into_iter()
-        .flatten()
-        .filter_map(|t| Some((t.get("id")?.as_i64()?, state(t))))
-        .collect()
+    let body = exchange.response.as_ref().and_then(|r| r.json.as_ref());
+    tasks_and_states(body.and_then(Value::as_array), state)
 }
 
 fn taskcount(exchange: &Exchange) -> Option<i64> {
@@ -235,7 +219,7 @@ mod tests {
     fn stop_and_start_are_one_put_with_an_operation() {
         assert_eq!(
             stop("p1", 5),
-            call(
+            Call::new(
                 Method::Put,
                 "/v1/p1/objectstorage/task/5".to_owned(),
                 Some(json!({"operation": "stop"}))

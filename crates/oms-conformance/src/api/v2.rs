@@ -7,14 +7,14 @@
 
 use serde_json::{Value, json};
 
-use super::{Api, Call, Census, Listing, Page, Route, StartKeys, TaskState, Unread, answered};
+use super::{
+    Api, Call, Census, Listing, MAX_PAGES, Page, Route, StartKeys, TaskState, Unread, answered,
+    tasks_and_states,
+};
 use crate::http::{Exchange, Method};
 
 /// Tasks per list page: the most v2 allows.
 const PAGE: usize = 100;
-
-/// Pages of a list read at most.
-const MAX_PAGES: usize = 100;
 
 /// The task fields that grow while a task transfers.
 pub(super) const PROGRESS: [&str; 3] = ["progress", "complete_size", "successful_num"];
@@ -23,25 +23,17 @@ fn tasks(pid: &str) -> String {
     format!("/v2/{pid}/tasks")
 }
 
-fn call(method: Method, target: String, body: Option<Value>) -> Call {
-    Call {
-        method,
-        target,
-        body,
-    }
-}
-
 pub(super) fn create(pid: &str, body: &Value) -> Call {
-    call(Method::Post, tasks(pid), Some(body.clone()))
+    Call::new(Method::Post, tasks(pid), Some(body.clone()))
 }
 
 pub(super) fn get(pid: &str, id: i64) -> Call {
-    call(Method::Get, format!("{}/{id}", tasks(pid)), None)
+    Call::new(Method::Get, format!("{}/{id}", tasks(pid)), None)
 }
 
 /// `DELETE` of `segment`, sent as is after the collection path.
 pub(super) fn delete(pid: &str, segment: &str) -> Call {
-    call(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
+    Call::new(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
 }
 
 /// `DELETE` of a route beside task `id` that is not the task itself.
@@ -53,18 +45,18 @@ pub(super) fn delete_route(pid: &str, id: i64, route: Route) -> Call {
         Route::Start => format!("/{id}/start"),
         Route::BandwidthPolicy => format!("/{id}/bandwidth-policy"),
     };
-    call(Method::Delete, format!("{}{suffix}", tasks(pid)), None)
+    Call::new(Method::Delete, format!("{}{suffix}", tasks(pid)), None)
 }
 
 fn list_page(pid: &str, offset: usize, status: Option<i64>) -> Call {
     let filter = status.map(|s| format!("&status={s}")).unwrap_or_default();
     let target = format!("{}?limit={PAGE}&offset={offset}{filter}", tasks(pid));
-    call(Method::Get, target, None)
+    Call::new(Method::Get, target, None)
 }
 
 /// The cheapest authenticated read: one task of the list, and the count.
 pub(super) fn probe(pid: &str) -> Call {
-    call(
+    Call::new(
         Method::Get,
         format!("{}?limit=1&offset=0", tasks(pid)),
         None,
@@ -73,7 +65,7 @@ pub(super) fn probe(pid: &str) -> Call {
 
 /// Stop has no body in v2: `StopTaskRequest` holds only the path's `task_id`.
 pub(super) fn stop(pid: &str, id: i64) -> Call {
-    call(Method::Post, format!("{}/{id}/stop", tasks(pid)), None)
+    Call::new(Method::Post, format!("{}/{id}/stop", tasks(pid)), None)
 }
 
 pub(super) fn start(pid: &str, id: i64, keys: &StartKeys) -> Call {
@@ -83,7 +75,7 @@ pub(super) fn start(pid: &str, id: i64, keys: &StartKeys) -> Call {
         "dst_ak": keys.target_ak.expose(),
         "dst_sk": keys.target_sk.expose(),
     });
-    call(
+    Call::new(
         Method::Post,
         format!("{}/{id}/start", tasks(pid)),
         Some(body),
@@ -199,17 +191,8 @@ pub(super) async fn census(
 
 /// The id and state of each task of a list page.
 pub(super) fn page_states(exchange: &Exchange) -> Vec<(i64, Option<TaskState>)> {
-    let tasks = exchange
-        .response
-        .as_ref()
-        .and_then(|r| r.json.as_ref())
-        .and_then(|j| j.get("tasks"))
-        .and_then(Value::as_array);
-    tasks
-        .into_iter()
-        .flatten()
-        .filter_map(|t| Some((t.get("id")?.as_i64()?, state(t))))
-        .collect()
+    let body = exchange.response.as_ref().and_then(|r| r.json.as_ref());
+    tasks_and_states(body.and_then(|j| j.get("tasks")?.as_array()), state)
 }
 
 #[cfg(test)]
@@ -255,7 +238,7 @@ mod tests {
     fn stop_has_no_body_and_start_sends_the_dst_keys() {
         assert_eq!(
             stop("p1", 5),
-            call(Method::Post, "/v2/p1/tasks/5/stop".to_owned(), None)
+            Call::new(Method::Post, "/v2/p1/tasks/5/stop".to_owned(), None)
         );
         let keys = StartKeys {
             source_ak: Secret::new("sa"),

@@ -14,8 +14,19 @@ use serde::Deserialize;
 
 use crate::bandwidth::PolicyError;
 use crate::error::ApiError;
+use crate::model::{Status, StatusSet};
 
 const MAX_KEY_LEN: usize = 100;
+
+/// The states a dialect's status code names (several where the dialect
+/// shows several states as one code), if it names any.
+pub(crate) fn states_named(code: u8, status_code: fn(Status) -> u8) -> Option<StatusSet> {
+    let states: Vec<Status> = Status::ALL
+        .into_iter()
+        .filter(|s| status_code(*s) == code)
+        .collect();
+    (!states.is_empty()).then(|| StatusSet::of(&states))
+}
 
 /// Parses a JSON body, mapping serde's failure to the OMS code for it.
 pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {

@@ -34,11 +34,7 @@ pub fn status_code(status: Status) -> u8 {
 /// The states a v1 status code names (`state=2` includes retrying and
 /// pausing), if it names any.
 pub fn states_of_code(code: u8) -> Option<StatusSet> {
-    let states: Vec<Status> = Status::ALL
-        .into_iter()
-        .filter(|s| status_code(*s) == code)
-        .collect();
-    (!states.is_empty()).then(|| StatusSet::of(&states))
+    super::states_named(code, status_code)
 }
 
 /// `task_type` of the create body and the task object.

@@ -76,11 +76,7 @@ pub fn status_code(status: Status) -> u8 {
 
 /// The states a v2 status code names (`status=1` includes initializing).
 pub fn states_of_code(code: u8) -> Option<StatusSet> {
-    let states: Vec<Status> = Status::ALL
-        .into_iter()
-        .filter(|s| status_code(*s) == code)
-        .collect();
-    (!states.is_empty()).then(|| StatusSet::of(&states))
+    super::states_named(code, status_code)
 }
 
 /// An absent body (an SDK call without one sends `Content-Length: 0`) reads
