@@ -237,7 +237,7 @@ impl CreateBody {
             task_type,
             migrate_since: self.migrate_since.unwrap_or(0),
             smn_info: self.smn_info.map(Box::new),
-            source_cdn: self.source_cdn.map(Box::new),
+            source_cdn: self.source_cdn.map(without_secrets).map(Box::new),
             auto_restore: self.auto_restore.unwrap_or(false),
             enable_failed_object_recording: self.enable_failed_object_recording.unwrap_or(false),
             enable_metadata_migration: false,
@@ -249,6 +249,16 @@ impl CreateBody {
         };
         Ok((spec, policy))
     }
+}
+
+/// The CDN settings of a create body as they are stored and shown: opaque,
+/// less their `authentication_key`, a secret that no answer may echo (v2
+/// keeps the same three fields that remain).
+fn without_secrets(mut source_cdn: Value) -> Value {
+    if let Some(fields) = source_cdn.as_object_mut() {
+        fields.remove("authentication_key");
+    }
+    source_cdn
 }
 
 /// `PUT …/task/{id}`: the body's `operation` picks the variant.

@@ -598,6 +598,31 @@ async fn a_task_created_in_v1_is_handled_in_v2() {
     assert_eq!(server.count().await, 0);
 }
 
+/// A v1 create body's `source_cdn` is stored opaque, but its
+/// `authentication_key` is a secret: neither dialect's answer shows it.
+#[tokio::test]
+async fn a_cdn_authentication_key_is_never_echoed() {
+    let server = TestServer::new();
+    let mut body: Value = serde_json::from_str(RUNNING).expect("running body");
+    body["source_cdn"] = serde_json::json!({
+        "domain": "cdn.example.com",
+        "protocol": "https",
+        "authentication_type": "QINIU_PRIVATE_AUTHENTICATION",
+        "authentication_key": "CDN-SECRET-KEY-1",
+    });
+    let id = server.create(&body.to_string()).await;
+    let v1 = server.get(id).await;
+    let v2 = server.v2_get(id).await;
+    for (dialect, reply) in [("v1", &v1), ("v2", &v2)] {
+        let task = reply.json();
+        assert_eq!(task["source_cdn"]["domain"], "cdn.example.com", "{dialect}");
+        assert!(
+            !task.to_string().contains("CDN-SECRET-KEY-1"),
+            "{dialect} echoes the CDN key: {task}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_task_created_in_v2_is_handled_in_v1() {
     let server = TestServer::new();
