@@ -241,11 +241,17 @@ impl OmsWorld {
     /// that wrongly deletes on it must not take a task of anyone else's.
     pub async fn delete_beside(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        let listing = match self.api.list(p).await {
+        // Under the project's exclusive gate no create of the run is in
+        // flight, so every task of the run the list shows is in the ledger.
+        let api = Arc::clone(&self.api);
+        let exclusive = api.exclusive(p).await;
+        let listing = api.list(p).await;
+        let ours = self.ctx.ledger_ids(p);
+        drop(exclusive);
+        let listing = match listing {
             Ok(listing) => listing,
             Err(unread) => return Err(self.unread(unread)),
         };
-        let ours = self.ctx.ledger_ids(p);
         let foreign: Vec<i64> = listing
             .pages
             .iter()
