@@ -81,7 +81,7 @@ fn rule_json(run: &Run<'_>, rule: &RuleResult) -> Value {
         "verdict": rule.verdict,
         "binding": rule.binding,
         "rule": entry.map(|r| r.statement(rule.dialect)),
-        "reference": entry.map(|r| r.reference_in(rule.dialect)),
+        "reference": entry.map(|r| r.reference.clone()),
         "spec": sentences,
         "observed": rule.observed,
         "known_failure": rule.known_failure,

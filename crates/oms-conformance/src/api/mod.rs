@@ -476,10 +476,7 @@ impl Api {
             )
         };
         let before = self.census_once(p, None).await?.ok_or_else(changing)?;
-        let call = match self.dialect {
-            Dialect::V1 => v1::delete(self.pid(p), &id.to_string()),
-            Dialect::V2 => v2::delete(self.pid(p), &id.to_string()),
-        };
+        let call = self.delete_call(p, &id.to_string());
         let delete = answered(self.send_for(p, call).await)?;
         let after = self.census_once(p, None).await?.ok_or_else(changing)?;
         Ok(Counted {
@@ -528,13 +525,18 @@ impl Api {
     ) -> Arc<Exchange> {
         let _gate = self.shared.gates[path_project].read().await;
         let auth = delete.auth.unwrap_or_else(|| self.auth(path_project));
-        let mut call = match self.dialect {
-            Dialect::V1 => v1::delete(self.pid(path_project), segment),
-            Dialect::V2 => v2::delete(self.pid(path_project), segment),
-        };
+        let mut call = self.delete_call(path_project, segment);
         call.target.push_str(&delete.query);
         call.body = delete.body;
         self.send_as(call, auth, delete.raw, delete.shape).await
+    }
+
+    /// The dialect's `DELETE` of `segment` (sent as is) in project `p`.
+    fn delete_call(&self, p: usize, segment: &str) -> Call {
+        match self.dialect {
+            Dialect::V1 => v1::delete(self.pid(p), segment),
+            Dialect::V2 => v2::delete(self.pid(p), segment),
+        }
     }
 
     /// `DELETE` of a route beside task `id` that is not the task itself (the
@@ -542,9 +544,11 @@ impl Api {
     /// dialect has no such route.
     pub async fn delete_route(&self, p: usize, id: i64, route: Route) -> Option<Arc<Exchange>> {
         let call = match self.dialect {
-            Dialect::V1 => v1::delete_route(self.pid(p), id, route),
-            Dialect::V2 => Some(v2::delete_route(self.pid(p), id, route)),
-        }?;
+            // v1's start, stop and bandwidth are a `PUT` of the task itself:
+            // no route of its own sits beside it (OMS-DEL-021 is v2's).
+            Dialect::V1 => return None,
+            Dialect::V2 => v2::delete_route(self.pid(p), id, route),
+        };
         let _gate = self.shared.gates[p].read().await;
         Some(self.send_for(p, call).await)
     }

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::{
-    Api, Call, Census, Listing, MAX_PAGES, Page, Route, StartKeys, TaskState, Unread, answered,
+    Api, Call, Census, Listing, MAX_PAGES, Page, StartKeys, TaskState, Unread, answered,
     tasks_and_states,
 };
 use crate::http::{Exchange, Method};
@@ -33,12 +33,6 @@ pub(super) fn get(pid: &str, id: i64) -> Call {
 /// `DELETE` of `segment`, sent as is after the collection path.
 pub(super) fn delete(pid: &str, segment: &str) -> Call {
     Call::new(Method::Delete, format!("{}/{segment}", tasks(pid)), None)
-}
-
-/// `DELETE` of a route beside task `id`: v1 has only the collection (its
-/// start, stop and bandwidth are a `PUT` of the task itself).
-pub(super) fn delete_route(pid: &str, _id: i64, route: Route) -> Option<Call> {
-    (route == Route::Collection).then(|| Call::new(Method::Delete, tasks(pid), None))
 }
 
 fn filter(state: Option<i64>) -> String {

@@ -271,11 +271,55 @@ impl OmsWorld {
     /// A task seen initializing right after its creation becomes "the task".
     pub async fn given_initializing(&mut self) -> Result<(), Halt> {
         let p = self.home;
+        self.catch_in_passing(
+            TaskState::Initializing,
+            5,
+            "at its first query",
+            async |w| w.create(p, Kind::Running).await,
+        )
+        .await
+    }
+
+    /// A task seen pausing (between its stop and "stopped") becomes "the task".
+    pub async fn given_pausing(&mut self) -> Result<(), Halt> {
+        let p = self.home;
+        self.catch_in_passing(
+            TaskState::Pausing,
+            3,
+            "at its first query after the stop",
+            async |w| {
+                let id = w.create(p, Kind::Running).await?;
+                w.wait_state(p, id, &[TaskState::Running]).await?;
+                let stop = w.api.stop(p, id).await;
+                let stop = w.keep(stop)?;
+                if !stop.is_success() {
+                    return Err(
+                        w.inconclusive(format!("stopping task {id} answered {}", stop.observed()))
+                    );
+                }
+                Ok(id)
+            },
+        )
+        .await
+    }
+
+    /// A state a task passes through only briefly, caught: each attempt
+    /// brings a new task in the home project to the moment it should be in
+    /// `want` (`prepare` returns its id), and one `GET` looks. The first task
+    /// seen in `want` becomes "the task". A busy machine may miss the window,
+    /// so `attempts` tasks are tried before the precondition counts as not
+    /// reached.
+    async fn catch_in_passing(
+        &mut self,
+        want: TaskState,
+        attempts: usize,
+        when: &str,
+        mut prepare: impl AsyncFnMut(&mut Self) -> Result<i64, Halt>,
+    ) -> Result<(), Halt> {
+        let p = self.home;
         let mut seen = Vec::new();
-        // A task initializes only briefly: a busy machine may miss the window, so
-        // a few tasks are tried before the precondition counts as not reached.
-        for _attempt in 0..5 {
-            let id = self.create(p, Kind::Running).await?;
+        for _attempt in 0..attempts {
+            let id = prepare(self).await?;
             let get = self.fetch(p, id).await?;
             let state = self.state_of(&get);
             let snapshot = get
@@ -284,7 +328,7 @@ impl OmsWorld {
                 .and_then(|r| r.json.clone())
                 .unwrap_or_default();
             let index = self.adopt(p, id, snapshot);
-            if state == Some(TaskState::Initializing) {
+            if state == Some(want) {
                 self.make_subject(index);
                 return Ok(());
             }
@@ -294,46 +338,7 @@ impl OmsWorld {
             ));
         }
         Err(self.inconclusive(format!(
-            "no new task was still initializing at its first query ({})",
-            seen.join(", ")
-        )))
-    }
-
-    /// A task seen pausing (between its stop and "stopped") becomes "the task".
-    pub async fn given_pausing(&mut self) -> Result<(), Halt> {
-        let p = self.home;
-        let mut seen = Vec::new();
-        // A stop may pause only briefly: a few tasks are tried before the
-        // precondition counts as not reached.
-        for _attempt in 0..3 {
-            let id = self.create(p, Kind::Running).await?;
-            let running = self.wait_state(p, id, &[TaskState::Running]).await?;
-            let index = self.adopt(p, id, running);
-            let stop = self.api.stop(p, id).await;
-            let stop = self.keep(stop)?;
-            if !stop.is_success() {
-                return Err(
-                    self.inconclusive(format!("stopping task {id} answered {}", stop.observed()))
-                );
-            }
-            let get = self.fetch(p, id).await?;
-            let state = self.state_of(&get);
-            if state == Some(TaskState::Pausing) {
-                self.tasks[index].snapshot = get
-                    .response
-                    .as_ref()
-                    .and_then(|r| r.json.clone())
-                    .unwrap_or_default();
-                self.make_subject(index);
-                return Ok(());
-            }
-            seen.push(format!(
-                "task {id}: {}",
-                state.map_or_else(|| "no status".to_owned(), |s| s.to_string())
-            ));
-        }
-        Err(self.inconclusive(format!(
-            "no stopped task was still pausing at its first query after the stop ({})",
+            "no new task was still {want} {when} ({})",
             seen.join(", ")
         )))
     }

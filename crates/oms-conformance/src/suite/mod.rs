@@ -51,12 +51,6 @@ pub const API_TAG: &str = "api:";
 /// features themselves never carry it.
 pub const DIALECT_TAG: &str = "dialect:";
 
-/// Scenarios in flight at once: more than the suite holds in both dialects
-/// (78), so that none waits for a slot. With cucumber's default of 64, the
-/// last scenarios waited for a slot behind the `@whole-run` ones, which hold
-/// theirs while they wait for every other scenario to end.
-const MAX_CONCURRENT_SCENARIOS: usize = 256;
-
 tokio::task_local! {
     /// The run a World belongs to; cucumber builds Worlds without arguments.
     pub(crate) static CONTEXT: Arc<RunContext>;
@@ -398,11 +392,6 @@ impl RunContext {
             .unwrap_or(&self.apis[0])
     }
 
-    /// Whether the run judges `dialect`.
-    pub fn judges(&self, dialect: Dialect) -> bool {
-        self.apis.iter().any(|a| a.dialect() == dialect)
-    }
-
     /// Whether the target stopped answering (in whichever dialect).
     pub fn target_gone(&self) -> bool {
         self.apis[0].target_gone()
@@ -698,7 +687,6 @@ pub async fn run(ctx: Arc<RunContext>, features: Vec<gherkin::Feature>, json: st
         .fail_on_skipped()
         .before(before_hook)
         .after(after_hook)
-        .max_concurrent_scenarios(MAX_CONCURRENT_SCENARIOS)
         .with_default_cli();
     let _writer = CONTEXT
         .scope(ctx, cucumber.filter_run(features, filter))
