@@ -76,7 +76,7 @@ pub const SIMULATED_FAILURE: FailureReason = FailureReason {
 };
 
 /// One stored task.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Task {
     spec: Box<TaskSpec>,
     policy: Policy,
@@ -100,6 +100,8 @@ struct Task {
     /// The source stopped delivering: the task stays running but moves
     /// nothing, until it is stopped (see [`Project::stall`]).
     stalled: bool,
+    /// When the task succeeded: the instant its run reached its end.
+    finished_at: Option<u64>,
 }
 
 impl Task {
@@ -127,6 +129,12 @@ impl Task {
         }
     }
 }
+
+/// A copy of one stored task at rest (stopped, failed or succeeded: it holds
+/// no parallel slot, no place in the queue and no pending transition), to
+/// write back with [`Project::write_back`]. Opaque: only the engine reads it.
+#[derive(Debug, Clone)]
+pub struct Record(Box<Task>);
 
 /// Which tasks a newest-first list asks for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -200,6 +208,7 @@ impl Project {
             failed: None,
             recovered: false,
             stalled: false,
+            finished_at: None,
         };
         self.tasks.insert(id, task);
         self.by_status[Status::Initializing.slot()] += 1;
@@ -295,6 +304,24 @@ impl Project {
         Ok(())
     }
 
+    /// Ends a pausing task's pause now: it is stopped and frees its slot, as
+    /// if its delay had passed. No operation of the API does this; fault
+    /// injection uses it for a stop that skips the pause. Any other task is
+    /// left as it is.
+    pub fn end_pause(&mut self, id: u64, now: u64) {
+        let now = self.settle(now);
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        if task.status != Status::Pausing {
+            return;
+        }
+        if let Some(at) = task.event_at.take() {
+            self.events.remove(&(at, id));
+        }
+        self.finish_pause(id, now);
+    }
+
     /// A pausing task's delay is over: it is stopped and frees its slot.
     fn finish_pause(&mut self, id: u64, at: u64) {
         self.set_status(id, Status::Stopped);
@@ -306,24 +333,59 @@ impl Project {
     pub fn start(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
         let now = self.settle(now);
         let task = self.tasks.get_mut(&id).ok_or(EngineError::NotFound)?;
-        match task.status {
-            Status::Stopped => {}
-            Status::Failed => {
-                task.failed = None;
-                task.recovered = true;
-            }
-            Status::Succeeded => return Err(EngineError::Complete),
-            Status::Initializing
-            | Status::Waiting
-            | Status::Running
-            | Status::Retrying
-            | Status::Pausing => {
-                return Err(EngineError::AlreadyStarted);
-            }
+        startable(task.status)?;
+        if task.status == Status::Failed {
+            task.failed = None;
+            task.recovered = true;
         }
         self.enqueue(id);
         self.schedule_waiting(now);
         Ok(())
+    }
+
+    /// Whether [`Project::start`] would start the task now, refusing as it
+    /// would, without starting it. No operation of the API does this; fault
+    /// injection uses it for a start that reads the task before it starts it.
+    pub fn check_start(&mut self, id: u64, now: u64) -> Result<(), EngineError> {
+        self.settle(now);
+        let task = self.tasks.get(&id).ok_or(EngineError::NotFound)?;
+        startable(task.status)
+    }
+
+    /// When the task succeeded (the instant its run reached its end), as of
+    /// `now`; `None` for a task that has not succeeded or does not exist.
+    pub fn finished_at(&mut self, id: u64, now: u64) -> Option<u64> {
+        self.settle(now);
+        self.tasks.get(&id)?.finished_at
+    }
+
+    /// A copy of a task at rest (stopped, failed or succeeded), as of `now`;
+    /// `None` for a task that is not at rest or does not exist. No operation
+    /// of the API does this; fault injection uses it, with
+    /// [`Project::write_back`], for a server that writes back a record it
+    /// read earlier.
+    pub fn record(&mut self, id: u64, now: u64) -> Option<Record> {
+        self.settle(now);
+        let task = self.tasks.get(&id)?;
+        at_rest(task.status).then(|| Record(Box::new(task.clone())))
+    }
+
+    /// Stores `record` as task `id` at `now`: re-inserts it if the task was
+    /// deleted meanwhile, replaces the task otherwise (freeing the slot or the
+    /// place in the queue the task held). Every count stays consistent: the
+    /// record is at rest, so it brings no slot, no queue place and no pending
+    /// transition. No operation of the API does this; fault injection uses it
+    /// for a server whose late bookkeeping undoes a delete.
+    pub fn write_back(&mut self, id: u64, record: Record, now: u64) {
+        let now = self.settle(now);
+        if self.tasks.contains_key(&id) {
+            // Present, so the removal cannot fail.
+            let _ = self.remove(id, now);
+        }
+        let task = *record.0;
+        debug_assert!(at_rest(task.status) && task.event_at.is_none() && task.wait_seq.is_none());
+        self.by_status[task.status.slot()] += 1;
+        self.tasks.insert(id, task);
     }
 
     /// Replaces a task's bandwidth policy; a running task continues at the
@@ -464,7 +526,10 @@ impl Project {
                 task.failed = Some(SIMULATED_FAILURE);
                 Status::Failed
             }
-            _ => Status::Succeeded,
+            _ => {
+                task.finished_at = Some(at);
+                Status::Succeeded
+            }
         };
         self.set_status(id, outcome);
         self.running -= 1;
@@ -537,6 +602,25 @@ impl Project {
             task.status = status;
         }
     }
+}
+
+/// Whether a task in `status` can be started: the refusals of [`Project::start`].
+fn startable(status: Status) -> Result<(), EngineError> {
+    match status {
+        Status::Stopped | Status::Failed => Ok(()),
+        Status::Succeeded => Err(EngineError::Complete),
+        Status::Initializing
+        | Status::Waiting
+        | Status::Running
+        | Status::Retrying
+        | Status::Pausing => Err(EngineError::AlreadyStarted),
+    }
+}
+
+/// Whether a task in `status` is at rest: it holds no slot, no place in the
+/// queue and no pending transition, and only a client's start moves it.
+fn at_rest(status: Status) -> bool {
+    matches!(status, Status::Stopped | Status::Failed | Status::Succeeded)
 }
 
 fn view(id: u64, task: &Task, now: u64) -> TaskView<'_> {
