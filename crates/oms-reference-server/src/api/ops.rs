@@ -18,8 +18,15 @@ use crate::model::{StatusSet, TaskSpec, TaskView};
 use crate::state::AppState;
 use crate::workload::Workload;
 
+/// Locks a project: the one place every operation takes its lock, so the
+/// faults' late write-backs fall due here, before the operation looks.
 fn locked<'a>(state: &'a AppState, project: &str) -> Result<MutexGuard<'a, Project>, ApiError> {
-    state.store().lock(project).ok_or_else(ApiError::not_found)
+    let mut guard = state
+        .store()
+        .lock(project)
+        .ok_or_else(ApiError::not_found)?;
+    faults::write_backs_due(state.faults(), &mut guard, project, || state.now());
+    Ok(guard)
 }
 
 /// Creates a task; returns its id.
@@ -154,16 +161,36 @@ pub(super) fn delete(
 }
 
 /// Stops a running task.
-pub(super) fn stop(state: &AppState, project: &str, id: u64) -> Result<(), ApiError> {
+pub(super) async fn stop(state: &AppState, project: &str, id: u64) -> Result<(), ApiError> {
     let now = state.now();
-    locked(state, project)?.stop(id, now)?;
-    faults::stopped(state.faults(), id, now);
+    let copied = {
+        let mut guard = locked(state, project)?;
+        guard.stop(id, now)?;
+        faults::stopped(state.faults(), &mut guard, id, now)
+    };
+    // Only a fault copies a record, and only then is there bookkeeping left
+    // to do with the lock released: the faithful stop never waits.
+    if let Some(copied) = copied {
+        tokio::time::sleep(faults::bookkeeping(&copied)).await;
+        faults::write_back(&mut *locked(state, project)?, copied, state.now());
+    }
     Ok(())
 }
 
 /// Starts a stopped or failed task again.
-pub(super) fn start(state: &AppState, project: &str, id: u64) -> Result<(), ApiError> {
-    locked(state, project)?.start(id, state.now())?;
+pub(super) async fn start(state: &AppState, project: &str, id: u64) -> Result<(), ApiError> {
+    let mut now = state.now();
+    let copied = faults::before_start(state.faults(), state.store(), project, id, now)?;
+    // As in `stop`: the faithful start has no copy, so it never waits.
+    if let Some(copied) = &copied {
+        tokio::time::sleep(faults::bookkeeping(copied)).await;
+        now = state.now();
+    }
+    let mut guard = locked(state, project)?;
+    if let Some(copied) = copied {
+        faults::write_back(&mut guard, copied, now);
+    }
+    guard.start(id, now)?;
     Ok(())
 }
 

@@ -67,8 +67,8 @@ async fn update(
     operation.validate()?;
     let (project, id) = (&path.project, path.task.0);
     match operation {
-        Operation::Start { .. } => ops::start(&state, project, id)?,
-        Operation::Stop => ops::stop(&state, project, id)?,
+        Operation::Start { .. } => ops::start(&state, project, id).await?,
+        Operation::Stop => ops::stop(&state, project, id).await?,
         Operation::ChangeBandwidthpolicy { bandwidth_policy } => {
             ops::set_policy(&state, project, id, v1::policy(bandwidth_policy)?)?;
         }

@@ -114,7 +114,7 @@ async fn delete(
 
 /// `POST …/stop` has no body (`StopTaskRequest` holds only the id); any body is ignored.
 async fn stop(State(state): State<AppState>, path: TaskPath) -> Result<StatusCode, ApiError> {
-    ops::stop(&state, &path.project, path.task.0)?;
+    ops::stop(&state, &path.project, path.task.0).await?;
     Ok(StatusCode::OK)
 }
 
@@ -124,7 +124,7 @@ async fn start(
     Body(body): Body,
 ) -> Result<StatusCode, ApiError> {
     v2::parse_body::<StartBody>(&body)?.validate()?;
-    ops::start(&state, &path.project, path.task.0)?;
+    ops::start(&state, &path.project, path.task.0).await?;
     Ok(StatusCode::OK)
 }
 

@@ -6,11 +6,13 @@
 //!
 //! [`Config`]: crate::Config
 
+use std::time::Duration;
+
 use axum::http::Method;
 use axum::response::Response;
 
 use super::catalogue::Fault;
-use crate::engine::Project;
+use crate::engine::{EngineError, Project};
 use crate::error::ApiError;
 use crate::model::{Snapshot, StatusSet};
 use crate::store::Store;
@@ -98,7 +100,42 @@ pub(crate) fn after_delete(
     None
 }
 
-pub(crate) fn stopped(_faults: &FaultState, _id: u64, _now: u64) {}
+/// Nothing is copied.
+#[derive(Debug)]
+pub(crate) struct Copied;
+
+pub(crate) fn stopped(
+    _faults: &FaultState,
+    _project: &mut Project,
+    _id: u64,
+    _now: u64,
+) -> Option<Copied> {
+    None
+}
+
+pub(crate) fn before_start(
+    _faults: &FaultState,
+    _store: &Store,
+    _project_id: &str,
+    _id: u64,
+    _now: u64,
+) -> Result<Option<Copied>, EngineError> {
+    Ok(None)
+}
+
+pub(crate) fn bookkeeping(_copied: &Copied) -> Duration {
+    Duration::ZERO
+}
+
+pub(crate) fn write_back(_project: &mut Project, _copied: Copied, _now: u64) {}
+
+pub(crate) fn write_backs_due(
+    _faults: &FaultState,
+    _project: &mut Project,
+    _project_id: &str,
+    _now: impl FnOnce() -> u64,
+) {
+}
 
 pub(crate) fn ghost(_faults: &FaultState, _project: &str, _id: u64) -> Option<Snapshot> {
     None

@@ -10,18 +10,28 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::catalogue::Fault;
-use crate::engine::{EngineError, Project};
+use crate::engine::{EngineError, Project, Record};
 use crate::error::ApiError;
 use crate::model::{Snapshot, Status, StatusSet};
 use crate::store::Store;
 
 /// How long the racing faults remember a stop or a delete, in milliseconds.
 const RACE_WINDOW_MS: u64 = 2_000;
+
+/// How long the stop of [`Fault::StopRewritesRecord`] and the start of
+/// [`Fault::StartIgnoresDelete`] spend on their bookkeeping with the lock
+/// released, in milliseconds: the window in which a delete is undone.
+const BOOKKEEPING_MS: u64 = 20;
+
+/// How long after a task's success [`Fault::FinishReinserts`] writes back a
+/// task deleted meanwhile, in milliseconds.
+const FINISH_BOOKKEEPING_MS: u64 = 15;
 
 /// Names a fault for `--fault`.
 pub fn parse_fault(name: &str) -> Result<Fault, String> {
@@ -36,6 +46,17 @@ pub(crate) struct FaultState {
     tombstones: Mutex<HashMap<u64, (String, Snapshot)>>,
     /// When each task was last stopped or deleted, for the racing faults.
     recent: Mutex<HashMap<u64, u64>>,
+    /// Deleted tasks [`Fault::FinishReinserts`] writes back when they fall due.
+    write_backs: Mutex<Vec<WriteBack>>,
+}
+
+/// A deleted task to write back into its project at `due`.
+#[derive(Debug)]
+struct WriteBack {
+    project: String,
+    id: u64,
+    due: u64,
+    record: Record,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +112,16 @@ pub(crate) enum Bend {
 pub(crate) struct Kept {
     // Boxed: a snapshot is large, and most deletes keep none.
     ghost: Option<Box<Snapshot>>,
+    /// For [`Fault::FinishReinserts`]: when to write the task back, and its record.
+    write_back: Option<(u64, Record)>,
+}
+
+/// A task's record that a fault copied under the lock, to write back once
+/// its bookkeeping with the lock released is done.
+#[derive(Debug)]
+pub(crate) struct Copied {
+    id: u64,
+    record: Record,
 }
 
 fn internal_error() -> Response {
@@ -221,7 +252,22 @@ pub(crate) fn before_engine_delete(
             let _ = project.remove_unchecked(id + 1, now);
             ok()
         }
-        _ => Bend::Proceed(Kept { ghost }),
+        (Fault::FinishReinserts, Some(Status::Succeeded)) => {
+            // The delete goes ahead; only one inside the finish's
+            // bookkeeping window leaves a write-back behind.
+            let write_back = project
+                .finished_at(id, now)
+                .filter(|&at| now.saturating_sub(at) < FINISH_BOOKKEEPING_MS)
+                .and_then(|at| Some((at + FINISH_BOOKKEEPING_MS, project.record(id, now)?)));
+            Bend::Proceed(Kept {
+                ghost: None,
+                write_back,
+            })
+        }
+        _ => Bend::Proceed(Kept {
+            ghost,
+            write_back: None,
+        }),
     }
 }
 
@@ -241,6 +287,16 @@ pub(crate) fn after_delete(
             let _ = project.remove_unchecked(id + 1, now);
         }
         Fault::DoubleDelete => faults.remember(id, now),
+        Fault::FinishReinserts => {
+            if let Some((due, record)) = kept.write_back {
+                lock(&faults.write_backs).push(WriteBack {
+                    project: project_id.to_owned(),
+                    id,
+                    due,
+                    record,
+                });
+            }
+        }
         Fault::GhostInGet | Fault::GhostInList | Fault::GhostInCount => {
             if let Some(ghost) = kept.ghost {
                 lock(&faults.tombstones).insert(id, (project_id.to_owned(), *ghost));
@@ -259,10 +315,80 @@ pub(crate) fn after_delete(
     None
 }
 
-/// A stop succeeded: [`Fault::DeleteRacingStop`] remembers it.
-pub(crate) fn stopped(faults: &FaultState, id: u64, now: u64) {
-    if faults.is(Fault::DeleteRacingStop) {
-        faults.remember(id, now);
+/// Under the project's lock, after the engine stopped the task:
+/// [`Fault::DeleteRacingStop`] remembers the stop; [`Fault::StopRewritesRecord`]
+/// ends the pause at once (the task is stopped, its slot freed) and copies
+/// the record, which the stop writes back after its bookkeeping.
+pub(crate) fn stopped(
+    faults: &FaultState,
+    project: &mut Project,
+    id: u64,
+    now: u64,
+) -> Option<Copied> {
+    match faults.fault? {
+        Fault::DeleteRacingStop => {
+            faults.remember(id, now);
+            None
+        }
+        Fault::StopRewritesRecord => {
+            project.end_pause(id, now);
+            let record = project.record(id, now)?;
+            Some(Copied { id, record })
+        }
+        _ => None,
+    }
+}
+
+/// Before a start takes its project's lock: [`Fault::StartIgnoresDelete`]
+/// takes it first to check the task can be started (refusing as the engine's
+/// start would) and to copy its record, which the start writes back after
+/// its bookkeeping, just before the engine's start.
+pub(crate) fn before_start(
+    faults: &FaultState,
+    store: &Store,
+    project_id: &str,
+    id: u64,
+    now: u64,
+) -> Result<Option<Copied>, EngineError> {
+    if !faults.is(Fault::StartIgnoresDelete) {
+        return Ok(None);
+    }
+    // An unknown project is the faithful path's to refuse.
+    let Some(mut project) = store.lock(project_id) else {
+        return Ok(None);
+    };
+    project.check_start(id, now)?;
+    Ok(project.record(id, now).map(|record| Copied { id, record }))
+}
+
+/// How long the bookkeeping of a copied record takes, with the lock released.
+pub(crate) fn bookkeeping(_copied: &Copied) -> Duration {
+    Duration::from_millis(BOOKKEEPING_MS)
+}
+
+/// Under the project's lock, after the bookkeeping: writes the copied record
+/// back, re-inserting the task if a delete removed it meanwhile.
+pub(crate) fn write_back(project: &mut Project, copied: Copied, now: u64) {
+    project.write_back(copied.id, copied.record, now);
+}
+
+/// An operation took the project's lock: [`Fault::FinishReinserts`] writes
+/// back the deleted tasks whose finish bookkeeping is due by now, so every
+/// operation from the due instant on sees them again (the engine's lazy
+/// settling, applied to the fault's own late work). `now` is read only then.
+pub(crate) fn write_backs_due(
+    faults: &FaultState,
+    project: &mut Project,
+    project_id: &str,
+    now: impl FnOnce() -> u64,
+) {
+    if !faults.is(Fault::FinishReinserts) {
+        return;
+    }
+    let now = now();
+    let mut pending = lock(&faults.write_backs);
+    for due in pending.extract_if(.., |w| w.project == project_id && w.due <= now) {
+        project.write_back(due.id, due.record, due.due);
     }
 }
 

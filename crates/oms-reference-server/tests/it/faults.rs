@@ -234,3 +234,243 @@ async fn delete_on_action_route_deletes_the_task_through_its_action_route() {
     assert_refused(&reply, 404, "APIGW.0101", "faulty GET …/stop");
     assert_eq!(faulty.v2_status(id).await, 5, "GET …/stop deletes nothing");
 }
+
+// The faults that lose only inside a race window. The stop's and the start's
+// bookkeeping sleep on tokio's clock, which these tests pause: it moves only
+// when every request in flight waits on it, so the delete sent while the
+// operation sleeps is always inside its window, however slow the machine.
+
+/// A v2 delete of task `id`.
+async fn v2_delete(server: &TestServer, id: u64) -> Reply {
+    server.v2(Method::DELETE, &format!("/{id}"), "").await
+}
+
+/// Runs `operation` and, while it is in flight, a delete of `id`, sent as soon
+/// as the task's v2 status is one of `ready` (polled, with a bound): the
+/// answers to both.
+async fn delete_during(
+    server: &TestServer,
+    id: u64,
+    operation: impl std::future::Future<Output = Reply>,
+    ready: &[u64],
+) -> (Reply, Reply) {
+    let racer = async {
+        for _ in 0..1_000 {
+            if ready.contains(&server.v2_status(id).await) {
+                return v2_delete(server, id).await;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("task {id} never reached one of the states {ready:?}");
+    };
+    tokio::join!(operation, racer)
+}
+
+/// A stop of `id` through `dialect`.
+async fn stop(server: &TestServer, dialect: &str, id: u64) -> Reply {
+    match dialect {
+        "v1" => server.put(id, r#"{"operation":"stop"}"#).await,
+        _ => server.v2(Method::POST, &format!("/{id}/stop"), "").await,
+    }
+}
+
+/// A start of `id` through `dialect`.
+async fn start(server: &TestServer, dialect: &str, id: u64) -> Reply {
+    match dialect {
+        "v1" => server.put(id, START_KEYS).await,
+        _ => {
+            server
+                .v2(Method::POST, &format!("/{id}/start"), V2_START)
+                .await
+        }
+    }
+}
+
+/// A task stopped after running (status 3).
+async fn stopped_task(server: &TestServer) -> u64 {
+    let id = running_task(server).await;
+    assert_eq!(stop(server, "v2", id).await.status, StatusCode::OK);
+    server.advance(PAUSE_MS);
+    assert_eq!(server.v2_status(id).await, 3, "task {id} should be stopped");
+    id
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_rewrites_record_undoes_a_delete_accepted_during_the_stop() {
+    for dialect in ["v1", "v2"] {
+        // Faithful: the stopped task pauses (7), and a delete is refused.
+        let faithful = server(None);
+        let id = running_task(&faithful).await;
+        let (stopped, deleted) =
+            delete_during(&faithful, id, stop(&faithful, dialect, id), &[3, 7]).await;
+        let what = format!("faithful {dialect} stop");
+        assert_eq!(stopped.status, StatusCode::OK, "{what}: {}", text(&stopped));
+        assert_refused(&deleted, 400, "OMS.0063", &format!("{what}: delete"));
+        assert_eq!(faithful.v2_status(id).await, 7, "{what}: pausing");
+
+        // The fault: the task is stopped at once (3), the delete is accepted,
+        // and the stop's late write-back brings the task back.
+        let faulty = server(Some(Fault::StopRewritesRecord));
+        let id = running_task(&faulty).await;
+        let (stopped, deleted) =
+            delete_during(&faulty, id, stop(&faulty, dialect, id), &[3, 7]).await;
+        let what = format!("faulty {dialect} stop");
+        assert_eq!(stopped.status, StatusCode::OK, "{what}: {}", text(&stopped));
+        assert_deleted(&deleted, &format!("{what}: delete inside the window"));
+        assert_eq!(faulty.v2_status(id).await, 3, "{what}: the task is back");
+        assert_eq!(faulty.count().await, 1, "{what}: and counted");
+
+        // Outside the window the fault loses nothing.
+        assert_deleted(&v2_delete(&faulty, id).await, &what);
+        assert!(v2_gone(&faulty, id).await, "{what}: a later delete holds");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_ignores_delete_undoes_a_delete_accepted_during_the_start() {
+    // One parallel slot, held by another task: the started task waits (1),
+    // which a faithful server lets a delete remove.
+    let one_slot = |fault: Option<Fault>| {
+        TestServer::with_config(|config| {
+            config.fault = fault;
+            config.limits.max_parallel = 1;
+        })
+    };
+    for dialect in ["v1", "v2"] {
+        for fault in [None, Some(Fault::StartIgnoresDelete)] {
+            let server = one_slot(fault);
+            let id = stopped_task(&server).await;
+            let other = server.v2_create("long-source").await;
+            server.advance(150);
+            assert_eq!(
+                server.v2_status(other).await,
+                2,
+                "task {other} holds the slot"
+            );
+            let (started, deleted) =
+                delete_during(&server, id, start(&server, dialect, id), &[1, 3]).await;
+            let what = format!("{fault:?}: {dialect} start of a task that must wait");
+            assert_eq!(started.status, StatusCode::OK, "{what}: {}", text(&started));
+            assert_deleted(&deleted, &format!("{what}: delete"));
+            if fault.is_some() {
+                assert_eq!(server.v2_status(id).await, 1, "{what}: back, waiting");
+            } else {
+                assert!(v2_gone(&server, id).await, "{what}: gone");
+            }
+        }
+
+        // With a free slot the started task runs: a faithful server refuses
+        // the delete; the faulty one accepts it, and the task runs anyway.
+        for fault in [None, Some(Fault::StartIgnoresDelete)] {
+            let server = server(fault);
+            let id = stopped_task(&server).await;
+            let (started, deleted) =
+                delete_during(&server, id, start(&server, dialect, id), &[2, 3]).await;
+            let what = format!("{fault:?}: {dialect} start");
+            assert_eq!(started.status, StatusCode::OK, "{what}: {}", text(&started));
+            if fault.is_some() {
+                assert_deleted(&deleted, &format!("{what}: delete inside the window"));
+            } else {
+                assert_refused(&deleted, 400, "OMS.0063", &format!("{what}: delete"));
+            }
+            assert_eq!(server.v2_status(id).await, 2, "{what}: running");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_ignores_delete_refuses_what_the_engine_refuses() {
+    let (faithful, faulty) = (server(None), server(Some(Fault::StartIgnoresDelete)));
+    let running = (running_task(&faithful).await, running_task(&faulty).await);
+    let done = (
+        succeeded_task(&faithful).await,
+        succeeded_task(&faulty).await,
+    );
+    for (what, (a, b)) in [
+        ("running", running),
+        ("succeeded", done),
+        ("missing", (999, 999)),
+    ] {
+        let (expected, got) = (
+            start(&faithful, "v2", a).await,
+            start(&faulty, "v2", b).await,
+        );
+        assert!(
+            !expected.status.is_success(),
+            "start of a {what} task: {}",
+            text(&expected)
+        );
+        assert_eq!(
+            (got.status, got.error_code()),
+            (expected.status, expected.error_code()),
+            "start of a {what} task: refused as the faithful server refuses it"
+        );
+    }
+}
+
+/// A task that has just succeeded, with the clock at the very millisecond of
+/// its success (stepped to it a millisecond at a time).
+async fn just_succeeded(server: &TestServer) -> u64 {
+    let id = server.v2_create("ok-source").await;
+    server.advance(150);
+    let left = server.v2_get(id).await.json()["left_time"]
+        .as_u64()
+        .expect("left_time");
+    server.advance(left.saturating_sub(5));
+    assert_eq!(server.v2_status(id).await, 2, "task {id} is still running");
+    for _ in 0..1_000 {
+        server.advance(1);
+        if server.v2_status(id).await == 5 {
+            return id;
+        }
+    }
+    panic!("task {id} never succeeded");
+}
+
+#[tokio::test]
+async fn finish_reinserts_writes_back_a_task_deleted_just_after_its_success() {
+    for fault in [None, Some(Fault::FinishReinserts)] {
+        let server = server(fault);
+        // Deleted at its success, 14 ms after it, and 15 ms after it.
+        for (after, comes_back) in [(0, true), (14, true), (15, false)] {
+            let id = just_succeeded(&server).await;
+            server.advance(after);
+            let what = format!("{fault:?}: delete {after} ms after the success");
+            assert_deleted(&v2_delete(&server, id).await, &what);
+            assert!(v2_gone(&server, id).await, "{what}: gone at first");
+            // Up to the write-back's instant, 15 ms after the success.
+            server.advance(14 - after.min(14));
+            assert!(v2_gone(&server, id).await, "{what}: still gone at 14 ms");
+            server.advance(1);
+            if fault.is_some() && comes_back {
+                assert_eq!(server.v2_status(id).await, 5, "{what}: back at 15 ms");
+                assert_eq!(server.count().await, 1, "{what}: counted");
+                let listed = server.v2(Method::GET, "?limit=100", "").await.json();
+                assert_eq!(listed["count"], 1, "{what}: listed");
+                assert_eq!(listed["tasks"][0]["id"], id, "{what}: listed");
+                // Outside the window the fault loses nothing.
+                assert_deleted(&v2_delete(&server, id).await, &what);
+            }
+            server.advance(1_000);
+            assert!(v2_gone(&server, id).await, "{what}: gone for good");
+            assert_eq!(server.count().await, 0, "{what}: none counted");
+        }
+    }
+}
+
+#[tokio::test]
+async fn delete_racing_stop_still_answers_200_and_keeps_the_task() {
+    for fault in [None, Some(Fault::DeleteRacingStop)] {
+        let server = server(fault);
+        let id = running_task(&server).await;
+        assert_eq!(stop(&server, "v2", id).await.status, StatusCode::OK);
+        server.advance(PAUSE_MS);
+        let what = format!("{fault:?}: delete right after a stop");
+        assert_deleted(&v2_delete(&server, id).await, &what);
+        if fault.is_some() {
+            assert_eq!(server.v2_status(id).await, 3, "{what}: the task survives");
+        } else {
+            assert!(v2_gone(&server, id).await, "{what}: gone");
+        }
+    }
+}
