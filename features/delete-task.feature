@@ -221,26 +221,22 @@ Feature: Delete a task
   @OMS-DEL-013
   Rule: Simultaneous deletes of one task give exactly one success
 
-    @spec:S1
+    @spec:S1 @settles
     Scenario: 8 simultaneous deletes of a stopped task
       Given a stopped task
       When the task is deleted by 8 simultaneous requests
       Then exactly one delete succeeds and every other is refused with an error body
       And the task is gone
+      And the task stays gone over the settle period
 
   @OMS-DEL-014
   Rule: A delete racing a stop on a running task leaves a consistent outcome
 
-    @spec:S1 @spec:S2
-    Scenario Outline: a delete and a stop sent <order>
+    @spec:S1 @spec:S2 @settles
+    Scenario: deletes spread over the whole span of a stop
       Given a running task
-      When the task is deleted and stopped <order>
-      Then the outcome of the race is consistent
-
-      Examples:
-        | order             |
-        | delete first      |
-        | stop first        |
+      When the task is stopped while deletes of it are sent before, during and after the stop
+      Then the outcome of every race is consistent
 
   @OMS-DEL-015
   Rule: A delete carrying unexpected input is handled as without it, or refused with a 4xx
@@ -364,3 +360,18 @@ Feature: Delete a task
       Then the delete succeeds with no body
       And the task is gone through v1
       And the task is gone through v2
+
+  @OMS-DEL-024
+  Rule: A delete racing a start, or the engine's own end of a task, leaves a consistent outcome
+
+    @spec:S1 @spec:S2 @settles
+    Scenario: deletes spread over the span of a start, in four rounds
+      Given 4 stopped tasks
+      When each task is started while deletes of it are sent before, during and after the start
+      Then the outcome of every race is consistent
+
+    @spec:S1 @spec:S2 @settles
+    Scenario: deletes spread over the moment a task ends by itself
+      Given a running task that will succeed
+      When deletes of the task are sent across the moment it ends
+      Then the outcome of every race is consistent

@@ -60,6 +60,7 @@ fn scenario_json(record: &ScenarioRecord) -> Value {
         "reason": record.reason,
         "observed": record.observed,
         "duration_ms": record.duration_ms,
+        "races": record.timelines,
         "exchanges": evidence.iter().map(|e| e.as_ref()).collect::<Vec<&crate::http::Exchange>>(),
         "curl": evidence.iter().map(|e| e.curl.clone()).collect::<Vec<_>>(),
     })
@@ -187,11 +188,15 @@ pub fn junit(run: &Run<'_>) -> String {
         let body = match (s.verdict, rule.binding) {
             (Verdict::Pass, _) => None,
             (Verdict::Fail, _) => {
-                let detail = xml(&s
+                let mut detail = s
                     .failure
                     .as_ref()
                     .map(ToString::to_string)
-                    .unwrap_or_default());
+                    .unwrap_or_default();
+                for timeline in &s.timelines {
+                    detail.push_str(&timeline.to_string());
+                }
+                let detail = xml(&detail);
                 match &rule.known_failure {
                     // Excused by the expectations file: not a failure of this run.
                     Some(known) => Some(format!(
@@ -296,8 +301,17 @@ pub fn html(run: &Run<'_>) -> String {
             xml(&entry.map(|r| r.basis.join(", ")).unwrap_or_default()),
         );
         for s in &rule.scenarios {
-            if s.verdict == Verdict::Pass {
+            if s.verdict == Verdict::Pass && s.timelines.is_empty() {
                 let _ = write!(out, "<div>✔ {}</div>", xml(&s.name));
+                continue;
+            }
+            if s.verdict == Verdict::Pass {
+                // A race that passed still shows how it went.
+                let _ = write!(out, "<details><summary>✔ {}</summary>", xml(&s.name));
+                for timeline in &s.timelines {
+                    let _ = write!(out, "<pre>{}</pre>", xml(&timeline.to_string()));
+                }
+                out.push_str("</details>");
                 continue;
             }
             let _ = write!(
@@ -308,6 +322,9 @@ pub fn html(run: &Run<'_>) -> String {
                 xml(&s.name),
                 xml(s.reason.as_deref().unwrap_or_default())
             );
+            for timeline in &s.timelines {
+                let _ = write!(out, "<pre>{}</pre>", xml(&timeline.to_string()));
+            }
             for exchange in verdict::evidence(s) {
                 let _ = write!(
                     out,

@@ -12,6 +12,7 @@ use crate::catalogue::{Catalogue, Level};
 use crate::check::CheckFailure;
 use crate::config::RunConfig;
 use crate::http::Exchange;
+use crate::suite::race::Timeline;
 
 /// The outcome of a scenario or a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,6 +64,9 @@ pub struct ScenarioRecord {
     /// distinct and sorted.
     pub observed: Vec<String>,
     pub duration_ms: u64,
+    /// The races the scenario ran (OMS-DEL-014, -024): every request of each,
+    /// timed from its anchor.
+    pub timelines: Vec<Timeline>,
 }
 
 /// One rule, over its scenarios.

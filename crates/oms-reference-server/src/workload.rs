@@ -8,6 +8,9 @@
 //! - `fail-…`: about a second of work, failing half-way with an `error_reason`.
 //! - `retry-…`: once scheduled, retries its source (status 6) and moves
 //!   nothing, until stopped; started again, it retries again.
+//! - `brief-…`: about a fifth of a second of work, then success (the
+//!   conformance kit's succeeding task: it ends soon, but not before it can
+//!   be seen running).
 //! - anything else: about a second of work, then success.
 //!
 //! Sizes and object counts vary with a hash of the source and destination, so
@@ -61,11 +64,18 @@ impl Workload {
         let hash = fnv1a(&parts);
         // 600–999 ms of work at the base rate, 100–1099 objects.
         let short = BASE_RATE * (600 + hash % 400) / 1000;
+        // 150–249 ms.
+        let brief = BASE_RATE * (150 + hash % 100) / 1000;
         let total_num = 100 + (hash >> 16) % 1000;
         match src_bucket.split('-').next() {
             Some("long") => Self {
                 total_size: BASE_RATE * 4 * 3600,
                 total_num: total_num * 1000,
+                fate: Fate::Succeed,
+            },
+            Some("brief") => Self {
+                total_size: brief,
+                total_num,
                 fate: Fate::Succeed,
             },
             Some("retry") => Self {
@@ -117,5 +127,15 @@ mod tests {
             assert!(w.total_size * 1000 / BASE_RATE >= 600, "{bucket}: {w:?}");
         }
         assert_ne!(of("ok-a"), of("ok-b"));
+    }
+
+    #[test]
+    fn brief_tasks_succeed_within_a_quarter_of_a_second() {
+        for bucket in ["brief-a", "brief-b", "brief-source"] {
+            let w = of(bucket);
+            assert_eq!(w.fate, Fate::Succeed, "{bucket}");
+            let ms = w.total_size * 1000 / BASE_RATE;
+            assert!((150..250).contains(&ms), "{bucket}: {ms} ms");
+        }
     }
 }

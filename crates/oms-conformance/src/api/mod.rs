@@ -210,6 +210,20 @@ pub struct StartKeys {
     pub target_sk: Secret,
 }
 
+impl StartKeys {
+    /// The keys of a create body: `src_node.ak`/`sk` and `dst_node.ak`/`sk`,
+    /// which v1 and v2 name alike.
+    pub fn from_create_body(body: &Value) -> Option<Self> {
+        let key = |node: &str, name: &str| body.get(node)?.get(name)?.as_str().map(Secret::new);
+        Some(Self {
+            source_ak: key("src_node", "ak")?,
+            source_sk: key("src_node", "sk")?,
+            target_ak: key("dst_node", "ak")?,
+            target_sk: key("dst_node", "sk")?,
+        })
+    }
+}
+
 /// A request of a dialect, before it gets its credentials.
 #[derive(Debug, Clone, PartialEq)]
 struct Call {
@@ -565,6 +579,12 @@ impl Api {
             Dialect::V1 => v1::state(task),
             Dialect::V2 => v2::state(task),
         }
+    }
+
+    /// The milliseconds a task object says are left of its work
+    /// (`left_time`, named alike in v1 and v2), if it says.
+    pub fn left_time(&self, task: &Value) -> Option<u64> {
+        task.get("left_time")?.as_u64()
     }
 
     /// The state of the task a `GET` answered, whatever the HTTP status.

@@ -104,6 +104,9 @@ pub struct Deadlines {
     pub state: Duration,
     /// The whole run.
     pub run: Duration,
+    /// How long a task a race deleted must stay gone, polled (OMS-DEL-013,
+    /// -014, -024): a resurrection that comes later is not seen.
+    pub settle: Duration,
 }
 
 impl Default for Deadlines {
@@ -112,6 +115,7 @@ impl Default for Deadlines {
             request: Duration::from_secs(5),
             state: Duration::from_secs(30),
             run: Duration::from_secs(300),
+            settle: Duration::from_secs(1),
         }
     }
 }
@@ -406,8 +410,8 @@ fn bodies_of(origin: &Origin, create: &CreateSetFile) -> Result<CreateBodies, Co
     })
 }
 
-/// The request, state and run deadlines: each the one given over the profile's
-/// over the default.
+/// The request, state and run deadlines and the settle period: each the one
+/// given over the profile's over the default (the settle period has no flag).
 fn deadlines(file: &DeadlinesFile, overrides: &Overrides) -> Result<Deadlines, String> {
     let defaults = Deadlines::default();
     let deadline =
@@ -435,6 +439,7 @@ fn deadlines(file: &DeadlinesFile, overrides: &Overrides) -> Result<Deadlines, S
             defaults.state,
         )?,
         run: deadline(overrides.run_timeout, &file.run, "run", defaults.run)?,
+        settle: deadline(None, &file.settle, "settle", defaults.settle)?,
     })
 }
 

@@ -105,6 +105,7 @@ pub(super) struct DeadlinesFile {
     pub(super) request: Option<String>,
     pub(super) state: Option<String>,
     pub(super) run: Option<String>,
+    pub(super) settle: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

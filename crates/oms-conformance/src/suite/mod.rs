@@ -7,6 +7,7 @@
 
 mod given;
 mod poll;
+pub mod race;
 pub mod steps;
 mod then;
 pub mod vocabulary;
@@ -41,7 +42,10 @@ const EMBEDDED: [(&str, &str); 1] = [(
 )];
 
 /// Tags scenarios may carry besides `@spec:…`, `@needs:…` and `@api:…`.
-pub const PLAIN_TAGS: [&str; 2] = ["serial", "whole-run"];
+pub const PLAIN_TAGS: [&str; 3] = ["serial", "whole-run", "settles"];
+
+/// A scenario that ends with a settle period (`@settles`): started first.
+const SETTLES_TAG: &str = "settles";
 /// Prefix of the tag naming the operation of a feature.
 pub const OPERATION_TAG: &str = "operation:";
 /// Prefix of the tag that restricts a rule or a scenario to the dialects it
@@ -151,6 +155,7 @@ impl Planned {
             failure: None,
             observed: Vec::new(),
             duration_ms: 0,
+            timelines: Vec::new(),
         }
     }
 
@@ -229,6 +234,7 @@ fn runs_in(tags: &[String], dialect: Dialect) -> bool {
 /// named after it, holding only the rules and scenarios that run in it: the
 /// one suite, run once per dialect, concurrently.
 pub fn in_dialects(features: &[gherkin::Feature], apis: &[Dialect]) -> Vec<gherkin::Feature> {
+    let mut early = Vec::new();
     let mut copies = Vec::new();
     for dialect in apis {
         for feature in features {
@@ -240,10 +246,26 @@ pub fn in_dialects(features: &[gherkin::Feature], apis: &[Dialect]) -> Vec<gherk
             for rule in &mut copy.rules {
                 rule.scenarios.retain(|s| runs_in(&s.tags, *dialect));
             }
+            // The rules with a `@settles` scenario go first, in every dialect:
+            // their settle period then overlaps the other scenarios' work
+            // instead of following it.
+            let (first, rest): (Vec<_>, Vec<_>) = copy.rules.drain(..).partition(|r| {
+                r.scenarios
+                    .iter()
+                    .any(|s| s.tags.iter().any(|t| t == SETTLES_TAG))
+            });
+            if !first.is_empty() {
+                let mut head = copy.clone();
+                head.scenarios.clear();
+                head.rules = first;
+                early.push(head);
+            }
+            copy.rules = rest;
             copies.push(copy);
         }
     }
-    copies
+    early.extend(copies);
+    early
 }
 
 /// Every scenario of the features, in order.
@@ -488,6 +510,7 @@ impl RunContext {
         world: Option<&mut OmsWorld>,
     ) {
         let mut duration_ms = 0;
+        let mut timelines = Vec::new();
         let (verdict, reason, failure, observed) = match world {
             None => (
                 Verdict::Error,
@@ -498,6 +521,7 @@ impl RunContext {
             Some(world) => {
                 duration_ms =
                     u64::try_from(world.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                timelines = world.races.iter().map(|r| r.timeline.clone()).collect();
                 let created = std::mem::take(&mut world.created);
                 let within = self.config.deadlines.state;
                 let cleaning = created
@@ -550,8 +574,10 @@ impl RunContext {
             &planned.name,
             reason.as_deref(),
             failure.as_ref(),
+            &timelines,
         );
         let mut record = planned.record(verdict, reason);
+        record.timelines = timelines;
         record.failure = failure;
         record.observed = observed;
         record.duration_ms = duration_ms;
@@ -569,6 +595,7 @@ fn print_progress(
     name: &str,
     reason: Option<&str>,
     failure: Option<&crate::check::CheckFailure>,
+    timelines: &[race::Timeline],
 ) {
     say!("{:<12} {dialect} {rule}  {name}", verdict.as_str());
     let detail = match (failure, reason) {
@@ -579,6 +606,12 @@ fn print_progress(
     if let Some(detail) = detail {
         for line in detail.lines().take(20) {
             say!("             | {line}");
+        }
+        // A race that did not pass shows how it went, to replay with its seed.
+        for timeline in timelines {
+            for line in timeline.to_string().lines().take(40) {
+                say!("             | {line}");
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use cucumber::{given, then, when};
 
 use crate::check::Halt;
 use crate::suite::vocabulary::{
-    Client, Credentials, DialectName, Extra, Kind, Position, RaceOrder, Refusal, Which,
+    Client, Credentials, DialectName, Extra, Kind, Position, Refusal, Which,
 };
 use crate::suite::world::OmsWorld;
 
@@ -27,6 +27,16 @@ async fn a_task_in(w: &mut OmsWorld, kind: Kind, project: Which) -> Step {
 #[given(expr = "three tasks created one after another, each {kind}")]
 async fn three_tasks(w: &mut OmsWorld, kind: Kind) -> Step {
     w.given_consecutive(kind).await
+}
+
+#[given(expr = "{int} stopped tasks")]
+async fn stopped_tasks(w: &mut OmsWorld, n: usize) -> Step {
+    w.given_stopped_tasks(n).await
+}
+
+#[given("a running task that will succeed")]
+async fn succeeding_task(w: &mut OmsWorld) -> Step {
+    w.given_running_to_success().await
 }
 
 #[given("a well-formed task id that no task has")]
@@ -111,9 +121,19 @@ async fn delete_simultaneously(w: &mut OmsWorld, k: usize) -> Step {
     w.delete_simultaneously(k).await
 }
 
-#[when(expr = "the task is deleted and stopped {order}")]
-async fn race(w: &mut OmsWorld, order: RaceOrder) -> Step {
-    w.race(order).await
+#[when("the task is stopped while deletes of it are sent before, during and after the stop")]
+async fn race_stop(w: &mut OmsWorld) -> Step {
+    w.race_stop().await
+}
+
+#[when("each task is started while deletes of it are sent before, during and after the start")]
+async fn race_starts(w: &mut OmsWorld) -> Step {
+    w.race_starts().await
+}
+
+#[when("deletes of the task are sent across the moment it ends")]
+async fn race_end(w: &mut OmsWorld) -> Step {
+    w.race_end().await
 }
 
 #[when("the catalogue's malformed task ids are deleted")]
@@ -188,9 +208,14 @@ async fn beside_refused(w: &mut OmsWorld) -> Step {
     w.every_answer_refused("a DELETE on a route beside the task")
 }
 
-#[then("the outcome of the race is consistent")]
-async fn race_consistent(w: &mut OmsWorld) -> Step {
-    w.race_consistent().await
+#[then("the outcome of every race is consistent")]
+async fn races_consistent(w: &mut OmsWorld) -> Step {
+    w.races_consistent().await
+}
+
+#[then("the task stays gone over the settle period")]
+async fn stays_gone(w: &mut OmsWorld) -> Step {
+    w.subject_stays_gone().await
 }
 
 #[then("the unexpected input is ignored or refused")]

@@ -107,20 +107,10 @@ impl OmsWorld {
         Ok(())
     }
 
-    pub async fn race_consistent(&mut self) -> Result<(), Halt> {
-        let delete = self.answer()?;
-        let stop = self.race_stop.clone();
-        let both: Vec<&Arc<Exchange>> = std::iter::once(&delete).chain(stop.as_ref()).collect();
-        self.judge(check::no_server_error(
-            both.iter().copied(),
-            "a delete racing a stop",
-        ))?;
+    /// "The task" stays gone over the settle period (OMS-DEL-013).
+    pub async fn subject_stays_gone(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        if delete.is_success() {
-            return self.task_gone(p, id).await;
-        }
-        self.judge(check::refused(&delete, "a delete that lost the race", None))?;
-        self.still_there(p, id, &delete).await
+        self.stay_gone(&[(p, id)]).await
     }
 
     /// The delete of a pausing or retrying task: refused with an error body
@@ -412,7 +402,7 @@ impl OmsWorld {
 
     /// *Gone*: `GET` answers a 4xx with an error body, and the task is neither listed
     /// nor counted.
-    async fn task_gone(&mut self, p: usize, id: i64) -> Result<(), Halt> {
+    pub(super) async fn task_gone(&mut self, p: usize, id: i64) -> Result<(), Halt> {
         let get = self.fetch(p, id).await?;
         self.judge(check::refused(&get, "querying a deleted task", None))?;
         let census = match self.api.census(p).await {

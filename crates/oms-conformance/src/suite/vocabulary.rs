@@ -160,26 +160,6 @@ impl FromStr for Extra {
     }
 }
 
-/// Which way a delete and a stop are raced: `{order}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, cucumber::Parameter)]
-#[param(regex = "delete first|stop first", name = "order")]
-pub enum RaceOrder {
-    DeleteFirst,
-    StopFirst,
-}
-
-impl FromStr for RaceOrder {
-    type Err = Unknown;
-
-    fn from_str(phrase: &str) -> Result<Self, Unknown> {
-        match phrase {
-            "delete first" => Ok(Self::DeleteFirst),
-            "stop first" => Ok(Self::StopFirst),
-            _ => unknown(phrase),
-        }
-    }
-}
-
 /// How a delete is expected to be refused: `{refusal}`. [`Refusal::Any`] is
 /// the plain "the delete is refused", which names no way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, cucumber::Parameter)]
@@ -248,7 +228,6 @@ mod tests {
         phrases::<Position>().for_each(|p| assert!(p.parse::<Position>().is_ok(), "{p}"));
         phrases::<Credentials>().for_each(|p| assert!(p.parse::<Credentials>().is_ok(), "{p}"));
         phrases::<Extra>().for_each(|p| assert!(p.parse::<Extra>().is_ok(), "{p}"));
-        phrases::<RaceOrder>().for_each(|p| assert!(p.parse::<RaceOrder>().is_ok(), "{p}"));
         phrases::<Refusal>().for_each(|p| assert!(p.parse::<Refusal>().is_ok(), "{p}"));
         assert_eq!(phrases::<Credentials>().count(), 5);
     }

@@ -1,6 +1,6 @@
 //! The actions ("When"): the deletes of "the task" (plain, through another
 //! project's path, with bad credentials, with unexpected input, simultaneous,
-//! raced with a stop, of malformed ids) and its stop. Each keeps its answers
+//! of malformed ids) and its stop (the races are in `race.rs`). Each keeps its answers
 //! for the judgements of `then.rs`.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::api::{BadCredentials, Delete, Dialect, Route};
 use crate::check::{self, Halt, StatusClass as _};
 use crate::http::{Exchange, Shape};
-use crate::suite::vocabulary::{Extra, RaceOrder};
+use crate::suite::vocabulary::Extra;
 use crate::suite::world::OmsWorld;
 
 impl OmsWorld {
@@ -138,33 +138,6 @@ impl OmsWorld {
             let answer = self.keep(answer)?;
             self.answers.push(answer);
         }
-        Ok(())
-    }
-
-    /// Races a delete and a stop of the running task. Delete first: both are in
-    /// flight at once, and whichever the target serves first wins. Stop first: the
-    /// delete leaves the moment the stop is answered. Sending both at once left the
-    /// order to the scheduler, so a target that mishandles a delete right after an
-    /// acknowledged stop (the window in which an engine that stops asynchronously
-    /// is still stopping) was caught only when the stop happened to arrive first.
-    pub async fn race(&mut self, order: RaceOrder) -> Result<(), Halt> {
-        let (p, id) = self.subject()?;
-        let segment = id.to_string();
-        let api = Arc::clone(&self.api);
-        let (delete, stop) = match order {
-            RaceOrder::DeleteFirst => {
-                tokio::join!(api.delete(p, &segment, Delete::default()), api.stop(p, id))
-            }
-            RaceOrder::StopFirst => {
-                let stop = api.stop(p, id).await;
-                let delete = api.delete(p, &segment, Delete::default()).await;
-                (delete, stop)
-            }
-        };
-        let delete = self.keep(delete)?;
-        let stop = self.keep(stop)?;
-        self.answers = vec![delete];
-        self.race_stop = Some(stop);
         Ok(())
     }
 

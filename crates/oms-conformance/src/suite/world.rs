@@ -17,6 +17,7 @@ use crate::check::{CheckFailure, Halt};
 use crate::config::{Answer, CreateBodies};
 use crate::http::{Exchange, Method};
 use crate::suite::poll::Interval;
+use crate::suite::race::Raced;
 use crate::suite::{CONTEXT, RunContext};
 
 /// Between two polls of a task's state.
@@ -52,8 +53,8 @@ pub struct OmsWorld {
     pub(super) foreign: Vec<(usize, i64, Arc<Exchange>)>,
     /// The segments of the malformed-id probes, in the order of `answers`.
     pub(super) probes: Vec<String>,
-    /// The stop of a race, when there was one.
-    pub(super) race_stop: Option<Arc<Exchange>>,
+    /// The races of the scenario, with their timelines.
+    pub(crate) races: Vec<Raced>,
     /// The censuses around a counted delete, when there was one.
     pub(super) counted: Option<Counted>,
     /// Whether the scenario created a trio of neighbouring tasks.
@@ -118,7 +119,7 @@ impl OmsWorld {
             answers: Vec::new(),
             foreign: Vec::new(),
             probes: Vec::new(),
-            race_stop: None,
+            races: Vec::new(),
             counted: None,
             trio: false,
             exchanges: Vec::new(),

@@ -59,6 +59,10 @@ const MUST_FAIL: &[(&str, &[&str])] = &[
     ("delete-needs-content-type", &["OMS-DEL-019"]),
     ("count-ignores-status", &["OMS-DEL-020"]),
     ("delete-on-action-route", &["OMS-DEL-021"]),
+    // Each loses only inside a race window: only the races see them.
+    ("stop-rewrites-record", &["OMS-DEL-014"]),
+    ("start-ignores-delete", &["OMS-DEL-024"]),
+    ("finish-reinserts", &["OMS-DEL-024"]),
 ];
 
 /// The faults that apply to one dialect only, and why; every other fault bends
