@@ -3,8 +3,10 @@
 //! fault, each run judging both dialects (v1 and v2, the default profile's).
 //! Every fault must make its own rule fail in each dialect it applies to, and
 //! every MUST rule of each dialect must fail under some fault: a fault nothing
-//! catches is a hole in the suite, a rule no fault breaks checks nothing. The fault × rule matrix is
-//! written to `<target>/conformance/kill-matrix/` (`kill-matrix.json`,
+//! catches is a hole in the suite, a rule no fault breaks checks nothing. A
+//! reference run with no fault (the row `(none)`) proves the same arguments give
+//! a clean verdict against the faithful server, so a fault's failures are the
+//! fault's. The fault × rule matrix is written to `<target>/conformance/kill-matrix/` (`kill-matrix.json`,
 //! `kill-matrix.md`) before anything is asserted, so a failing run still leaves
 //! the evidence behind.
 
@@ -72,12 +74,27 @@ const ONLY_IN: &[(&str, &str)] = &[
     ("delete-on-action-route", "v2"),
 ];
 
-/// The dialects a fault applies to, in which its own rules must fail.
-fn dialects(fault: Fault) -> Vec<&'static str> {
-    match ONLY_IN.iter().find(|(name, _)| *name == fault.name()) {
+/// The dialects a fault applies to, in which its own rules must fail; the
+/// reference run (no fault) is judged in both.
+fn dialects(fault: Option<Fault>) -> Vec<&'static str> {
+    match ONLY_IN
+        .iter()
+        .find(|(name, _)| Some(*name) == fault.map(Fault::name))
+    {
         Some((_, dialect)) => vec![*dialect],
         None => vec!["v1", "v2"],
     }
+}
+
+/// The verdicts a rule may have in the reference run. Measured against the
+/// faithful server with these arguments: every rule of both dialects passes (its
+/// `results.json` has 70 scenarios passed and 9 skipped, the AK/SK-only ones, but
+/// every rule has a scenario that runs, so no rule is `skipped`).
+const REFERENCE_VERDICTS: &[&str] = &["pass"];
+
+/// A row's name in the matrix: the fault's, or `(none)` for the faithful server.
+fn row(fault: Option<Fault>) -> &'static str {
+    fault.map_or("(none)", Fault::name)
 }
 
 /// Harness runs at once. Each is a harness process plus a reference server in
@@ -98,15 +115,16 @@ enum Mode {
     Strict,
 }
 
+/// One harness run; `fault: None` is the reference run against the faithful server.
 #[derive(Debug)]
 struct Job {
-    fault: Fault,
+    fault: Option<Fault>,
     mode: Mode,
 }
 
 #[derive(Debug)]
 struct Outcome {
-    fault: Fault,
+    fault: Option<Fault>,
     mode: Mode,
     watched: Watched,
     results: Option<Value>,
@@ -147,10 +165,11 @@ impl Outcome {
     }
 }
 
-fn must_fail(fault: Fault) -> &'static [&'static str] {
+/// The rules `fault` must make fail, its own first; none for the reference run.
+fn must_fail(fault: Option<Fault>) -> &'static [&'static str] {
     MUST_FAIL
         .iter()
-        .find(|(name, _)| *name == fault.name())
+        .find(|(name, _)| Some(*name) == fault.map(Fault::name))
         .map(|(_, rules)| *rules)
         .unwrap_or_default()
 }
@@ -165,12 +184,13 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| support::root().join("target"))
 }
 
-/// The reference server with `fault` on `127.0.0.1:0`, in `rt`.
-fn faulty_server(rt: &tokio::runtime::Runtime, fault: Fault) -> SocketAddr {
+/// The reference server with `fault` (or none: the faithful server) on
+/// `127.0.0.1:0`, in `rt`.
+fn faulty_server(rt: &tokio::runtime::Runtime, fault: Option<Fault>) -> SocketAddr {
     support::reference_server_with(
         rt,
         oms_reference_server::Config {
-            fault: Some(fault),
+            fault,
             ..oms_reference_server::Config::default()
         },
     )
@@ -193,11 +213,15 @@ fn run_job(job: &Job) -> Outcome {
         "60s",
     ];
     let own = must_fail(job.fault).first().copied().unwrap_or_default();
+    // `run.rs` already runs one named `reference`; scratch folders are per name.
+    let base = job
+        .fault
+        .map_or("no-fault".to_owned(), |f| format!("fault-{}", f.name()));
     let name = match job.mode {
-        Mode::Default => format!("fault-{}", job.fault.name()),
+        Mode::Default => base,
         Mode::Strict => {
             args.extend(["--strict", "--rule", own]);
-            format!("fault-{}-strict", job.fault.name())
+            format!("{base}-strict")
         }
     };
     let watched = support::run_watched(&name, &args, Duration::from_secs(90));
@@ -299,11 +323,12 @@ fn write_matrix(
         caught_by.insert(format!("{dialect} {id}"), Vec::new());
     }
     for outcome in &default_runs {
+        let Some(fault) = outcome.fault else { continue };
         for ((dialect, rule), verdict) in outcome.verdicts() {
             if verdict == "fail"
                 && let Some(faults) = caught_by.get_mut(&format!("{dialect} {rule}"))
             {
-                faults.push(outcome.fault.name());
+                faults.push(fault.name());
             }
         }
     }
@@ -328,8 +353,9 @@ fn write_matrix(
             let with = |v: &str| verdicts.iter().filter(|(_, x)| *x == v).map(|((d, r), _)| format!("{d} {r}")).collect::<Vec<_>>();
             let strict = outcomes.iter().find(|s| s.fault == o.fault && s.mode == Mode::Strict);
             json!({
-                "fault": o.fault.name(),
-                "description": o.fault.description(),
+                "fault": o.fault.map(Fault::name),
+                "row": row(o.fault),
+                "description": o.fault.map_or("the faithful reference server", Fault::description),
                 "must_fail": must_fail(o.fault),
                 "dialects": dialects(o.fault),
                 "exit_code": o.watched.ran.code,
@@ -356,8 +382,8 @@ fn write_matrix(
     let mut md = String::from("# Kill matrix\n\n");
     let _ = writeln!(
         md,
-        "The harness against the reference server with one fault each (`--seed 7 --state-timeout {STATE_TIMEOUT}`, \
-         default mode, both dialects), {} runs in {:.1} s on {WORKERS} workers. Written by `cargo test -p oms-conformance --test it faults::`.\n",
+        "The harness against the reference server with one fault each, and once with none (row `(none)`; \
+         `--seed 7 --state-timeout {STATE_TIMEOUT}`, default mode, both dialects), {} runs in {:.1} s on {WORKERS} workers. Written by `cargo test -p oms-conformance --test it faults::`.\n",
         outcomes.len(),
         wall.as_secs_f64()
     );
@@ -384,7 +410,7 @@ fn write_matrix(
             let _ = write!(
                 md,
                 "| `{}` | {dialect}{} | {} |",
-                o.fault.name(),
+                row(o.fault),
                 if applies { "" } else { " (n/a)" },
                 o.watched.ran.code
             );
@@ -428,7 +454,7 @@ fn write_matrix(
             let _ = writeln!(
                 md,
                 "| `{}` | {own} | {} | {} | {} |",
-                o.fault.name(),
+                row(o.fault),
                 o.watched.ran.code,
                 o.rule("v1", own)["verdict"].as_str().unwrap_or("none"),
                 o.rule("v2", own)["verdict"].as_str().unwrap_or("none")
@@ -441,7 +467,7 @@ fn write_matrix(
 
 /// Whether every rule a fault must break is SHOULD-level (the run is then
 /// conformant in default mode: exit 0).
-fn should_only(fault: Fault, rules: &[(String, String, String)]) -> bool {
+fn should_only(fault: Option<Fault>, rules: &[(String, String, String)]) -> bool {
     must_fail(fault).iter().all(|id| {
         rules
             .iter()
@@ -460,9 +486,10 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
     );
 
     let started = Instant::now();
-    let mut jobs: Vec<Job> = Fault::ALL
-        .iter()
-        .map(|&fault| Job {
+    // The reference run first: its row heads the matrix.
+    let mut jobs: Vec<Job> = std::iter::once(None)
+        .chain(Fault::ALL.iter().copied().map(Some))
+        .map(|fault| Job {
             fault,
             mode: Mode::Default,
         })
@@ -470,10 +497,10 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
     // SHOULD-level faults do not fail a default run by design; in strict mode
     // their own rule must fail the run (exit 1).
     for &fault in Fault::ALL {
-        let own = must_fail(fault)[0];
+        let own = must_fail(Some(fault))[0];
         if matches!(own, "OMS-DEL-006" | "OMS-DEL-015" | "OMS-DEL-016") {
             jobs.push(Job {
-                fault,
+                fault: Some(fault),
                 mode: Mode::Strict,
             });
         }
@@ -499,7 +526,7 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
             .unwrap_or_default()
     };
     for o in &outcomes {
-        let name = o.fault.name();
+        let name = row(o.fault);
         if o.results.is_none() {
             problems.push(format!(
                 "{name} ({:?}): no readable results.json\n{}",
@@ -510,6 +537,23 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
         }
         let must = must_fail(o.fault);
         match o.mode {
+            Mode::Default if o.fault.is_none() => {
+                // The faithful server: a clean run, every rule as measured.
+                if o.watched.ran.code != 0 {
+                    problems.push(format!("{name}: exit {} (expected 0)", o.watched.ran.code));
+                }
+                let verdicts = o.verdicts();
+                if verdicts.is_empty() {
+                    problems.push(format!("{name}: results.json judged no rule"));
+                }
+                for ((dialect, id), verdict) in verdicts {
+                    if !REFERENCE_VERDICTS.contains(&verdict.as_str()) {
+                        problems.push(format!(
+                            "{name}: {dialect} {id} is {verdict} (expected one of {REFERENCE_VERDICTS:?})"
+                        ));
+                    }
+                }
+            }
             Mode::Default => {
                 let expected_exit = if should_only(o.fault, &rules) { 0 } else { 1 };
                 if o.watched.ran.code != expected_exit {
@@ -585,7 +629,7 @@ fn every_fault_is_caught_by_its_own_rule_and_every_must_rule_catches_a_fault() {
         let key = (dialect.clone(), id.clone());
         let caught = outcomes
             .iter()
-            .filter(|o| o.mode == Mode::Default)
+            .filter(|o| o.mode == Mode::Default && o.fault.is_some())
             .any(|o| o.verdicts().get(&key).is_some_and(|v| v == "fail"));
         if !caught {
             problems.push(format!("{dialect} {id} failed under no fault"));
