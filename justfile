@@ -20,6 +20,20 @@ test:
 bench:
     cargo bench --workspace --locked --benches
 
+# Run the kill matrix RUNS times in a row beside two CPU hogs; writes target/conformance/kill-matrix/kill-matrix-stability.md.
+kill-matrix-soak RUNS="20":
+    #!/usr/bin/env bash
+    # The one recipe that is a script, not one command: the two hogs need a trap
+    # that kills exactly their pids on exit, on failure and on interrupt.
+    set -euo pipefail
+    hogs=()
+    trap 'kill "${hogs[@]}" 2>/dev/null || true' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    for _ in 1 2; do sh -c 'while :; do :; done' & hogs+=("$!"); done
+    echo "kill-matrix-soak: CPU hogs ${hogs[*]}" >&2
+    OMS_KILL_MATRIX_RUNS={{RUNS}} cargo test -p oms-conformance --test it faults:: -- --nocapture
+
 # Format the code.
 fmt:
     cargo fmt --all
