@@ -132,9 +132,13 @@ mod tests {
     #[test]
     fn the_embedded_catalogue_has_its_rules_each_with_its_dialects() {
         let catalogue = Catalogue::embedded().unwrap();
-        assert_eq!(catalogue.rules.len(), 22);
+        assert_eq!(catalogue.rules.len(), 23);
         let v1 = catalogue.rules.iter().filter(|r| r.applies_to(Dialect::V1));
-        assert_eq!(v1.count(), 17, "OMS-DEL-001 to 017 apply to v1");
+        assert_eq!(
+            v1.count(),
+            18,
+            "OMS-DEL-001 to 017 and the kit's own OMS-DEL-024 apply to v1"
+        );
         let v2_only: Vec<&str> = catalogue
             .rules
             .iter()

@@ -451,12 +451,13 @@ pub(crate) async fn around_request(
             .max(Duration::from_micros(50));
         stream.send_at(answered + offset).await;
     }
-    let mut rows = stream.rows(zero).await;
+    // Times are relative to the anchor as it left, not as it was planned.
+    let mut rows = stream.rows(anchor_sent).await;
     rows.push(Row {
         request: name.to_owned(),
-        planned_us: 0,
-        sent_us: since(zero, anchor_sent),
-        answered_us: since(zero, answered),
+        planned_us: since(anchor_sent, zero),
+        sent_us: 0,
+        answered_us: since(anchor_sent, answered),
         answer: exchange.observed(),
         exchange,
     });

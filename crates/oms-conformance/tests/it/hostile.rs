@@ -343,7 +343,7 @@ fn survive(misbehaviour: Misbehaviour, scope: Scope, expected_exit: i32) -> (Wat
     );
     assert_eq!(
         results["rules"].as_array().map(Vec::len),
-        Some(17),
+        Some(18),
         "every rule has a verdict in results.json"
     );
     assert!(

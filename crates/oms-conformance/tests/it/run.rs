@@ -34,7 +34,7 @@ fn the_reference_server_is_conformant() {
     // With no profile the run judges both dialects of the reference server.
     assert_eq!(results["apis"], serde_json::json!(["v1", "v2"]));
     let must = must_rules(&results);
-    assert_eq!(must.len(), 14 + 17, "14 MUST rules of v1, 17 of v2");
+    assert_eq!(must.len(), 15 + 18, "15 MUST rules of v1, 18 of v2");
     for rule in must {
         assert_eq!(rule["verdict"], "pass", "{rule:#}");
     }
@@ -88,7 +88,7 @@ fn the_reference_server_is_conformant_in_v2_alone() {
     let results = ran.results();
     assert_eq!(results["apis"], serde_json::json!(["v2"]));
     let must = must_rules(&results);
-    assert_eq!(must.len(), 17);
+    assert_eq!(must.len(), 18);
     for rule in must {
         assert_eq!(rule["dialect"], "v2");
         assert_eq!(rule["verdict"], "pass", "{rule:#}");
@@ -104,6 +104,109 @@ fn the_reference_server_is_conformant_in_v2_alone() {
     );
 }
 
+/// The races of a scenario as `results.json` reports them: (race, seed,
+/// schedule), and the rows of each.
+fn races(ran: &Ran, dialect: &str, rule: &str) -> Vec<(Value, Vec<Value>)> {
+    ran.rule_in(dialect, rule)["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .flat_map(|s| s["races"].as_array().cloned().unwrap_or_default())
+        .map(|race| {
+            let rows = race["rows"].as_array().cloned().unwrap_or_default();
+            let head = serde_json::json!([race["seed"], race["schedule"], race["anchor"]]);
+            (head, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn every_race_is_reported_with_its_timeline_and_its_schedule_replays_with_the_seed() {
+    let ran = reference_run();
+    for dialect in ["v1", "v2"] {
+        let stop = races(ran, dialect, "OMS-DEL-014");
+        assert_eq!(stop.len(), 1, "one race with the stop");
+        let (_, rows) = &stop[0];
+        let stops: Vec<&Value> = rows.iter().filter(|r| r["request"] == "stop").collect();
+        assert_eq!(stops.len(), 1, "{rows:#?}");
+        assert_eq!(stops[0]["answer"], "200", "{rows:#?}");
+        let deletes: Vec<&Value> = rows
+            .iter()
+            .filter(|r| {
+                r["request"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("delete"))
+            })
+            .collect();
+        // Before the stop, while it is in flight, and after its answer: the
+        // reference server refuses each (running, then pausing).
+        let stop_answered = stops[0]["answered_us"].as_i64().expect("answered");
+        assert!(
+            deletes.iter().any(|d| d["sent_us"].as_i64() < Some(0)),
+            "{rows:#?}"
+        );
+        assert!(
+            deletes
+                .iter()
+                .any(|d| d["sent_us"].as_i64() > Some(stop_answered)),
+            "{rows:#?}"
+        );
+        for delete in &deletes {
+            assert_eq!(delete["answer"], "400 OMS.0063", "{rows:#?}");
+        }
+        let starts = races(ran, dialect, "OMS-DEL-024");
+        assert_eq!(
+            starts.len(),
+            5,
+            "four rounds of start races and one end race"
+        );
+        for (_, rows) in &starts {
+            let won = rows
+                .iter()
+                .filter(|r| {
+                    r["request"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("delete"))
+                })
+                .filter(|r| r["answer"] == "200")
+                .count();
+            assert!(won <= 1, "{rows:#?}");
+        }
+        // A delete of the end race is accepted once the task has succeeded.
+        let (_, end) = starts.last().expect("end race");
+        assert!(end.iter().any(|r| r["answer"] == "200"), "{end:#?}");
+    }
+    // The same seed draws the same schedules: the v2-only run (seed 7 too)
+    // raced v2 on the schedules of the two-dialect run's v2.
+    let profile = support::root().join("fixtures/profiles/reference-v2.toml");
+    let again = run_binary(
+        "reference-v2-replay",
+        &[
+            "--profile",
+            &profile.display().to_string(),
+            "--seed",
+            "7",
+            "--rule",
+            "OMS-DEL-014,OMS-DEL-024",
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.explain());
+    for rule in ["OMS-DEL-014", "OMS-DEL-024"] {
+        let heads = |ran: &Ran| {
+            races(ran, "v2", rule)
+                .into_iter()
+                .map(|(h, _)| h)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(heads(ran), heads(&again), "{rule}");
+    }
+    let html = std::fs::read_to_string(ran.report_dir.join("report.html")).expect("html");
+    assert!(
+        html.contains("race: stop of task"),
+        "the HTML report shows the timelines"
+    );
+}
+
 #[test]
 fn the_reference_results_match_the_snapshot() {
     let ran = reference_run();
@@ -113,16 +216,22 @@ fn the_reference_results_match_the_snapshot() {
         ".duration_ms" => "[duration]",
         ".exchanges" => "[count]",
         ".rules[].scenarios[].duration_ms" => "[duration]",
-        // Whether the stop or the delete wins a race is up to the interleaving
-        // (OMS-DEL-014 of v1, then of v2).
+        // The timelines of the races are times and answers as they came.
+        ".rules[].scenarios[].races" => "[races]",
+        // Which deletes of a race are answered with what is up to the
+        // interleaving (OMS-DEL-014 and 024 of v1, then of v2).
         ".rules[13].observed" => "[race]",
         ".rules[13].scenarios[].observed" => "[race]",
-        ".rules[30].observed" => "[race]",
-        ".rules[30].scenarios[].observed" => "[race]",
+        ".rules[17].observed" => "[race]",
+        ".rules[17].scenarios[].observed" => "[race]",
+        ".rules[31].observed" => "[race]",
+        ".rules[31].scenarios[].observed" => "[race]",
+        ".rules[40].observed" => "[race]",
+        ".rules[40].scenarios[].observed" => "[race]",
         // Whether the delete of a pausing task (v2 OMS-DEL-018) lands before
         // the pause ends is up to the scheduler too.
-        ".rules[34].observed" => "[race]",
-        ".rules[34].scenarios[].observed" => "[race]",
+        ".rules[35].observed" => "[race]",
+        ".rules[35].scenarios[].observed" => "[race]",
     });
 }
 
