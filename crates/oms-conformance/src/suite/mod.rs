@@ -91,6 +91,7 @@ pub struct Planned {
     rule: String,
     spec: Vec<String>,
     whole_run: bool,
+    serial: bool,
 }
 
 impl Planned {
@@ -123,6 +124,7 @@ impl Planned {
                 .map(str::to_owned)
                 .collect(),
             whole_run: scenario.tags.iter().any(|t| t == "whole-run"),
+            serial: scenario.tags.iter().any(|t| t == "serial"),
             tags: scenario.tags.clone(),
         }
     }
@@ -135,6 +137,11 @@ impl Planned {
     /// The spec sentences it cites (`@spec:…`).
     pub fn spec(&self) -> &[String] {
         &self.spec
+    }
+
+    /// Whether it runs alone (`@serial`).
+    pub fn serial(&self) -> bool {
+        self.serial
     }
 
     /// Whether it judges the whole run (`@whole-run`).
@@ -374,6 +381,8 @@ pub struct RunContext {
     /// Scenarios without `@whole-run` that will run, and how many have finished.
     others_total: usize,
     others_finished: AtomicUsize,
+    /// Cleanups of `@serial` scenarios still under way (see [`RunContext::finish`]).
+    pending_cleanups: AtomicUsize,
 }
 
 impl RunContext {
@@ -397,6 +406,7 @@ impl RunContext {
             next_home: AtomicUsize::new(0),
             others_total,
             others_finished: AtomicUsize::new(0),
+            pending_cleanups: AtomicUsize::new(0),
         }
     }
 
@@ -421,6 +431,7 @@ impl RunContext {
 
     pub fn others_finished(&self) -> bool {
         self.others_finished.load(Ordering::SeqCst) >= self.others_total
+            && self.pending_cleanups.load(Ordering::SeqCst) == 0
     }
 
     pub fn enter_in_ledger(&self, dialect: Dialect, project: usize, id: i64) {
@@ -472,6 +483,16 @@ impl RunContext {
     /// Stops and deletes every task of the ledger not cleaned yet (after a run
     /// deadline cut scenarios short).
     pub async fn sweep(&self) {
+        // The cleanups still under way end first (each within the state deadline).
+        let deadline = Instant::now() + self.config.deadlines.state + self.config.deadlines.request;
+        let _ = poll_until(deadline, world::POLL, async || {
+            if self.pending_cleanups.load(Ordering::SeqCst) == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .await;
         let left: Vec<(Dialect, usize, i64)> = self
             .ledger()
             .into_iter()
@@ -494,9 +515,27 @@ impl RunContext {
         let within = self.config.deadlines.state;
         let cleaning = left
             .iter()
-            .map(|(d, p, id)| clean(self.api(*d), *p, *id, within));
+            .map(|(d, p, id)| clean(Arc::clone(self.api(*d)), *p, *id, within));
         let outcomes = futures::future::join_all(cleaning).await;
         for ((_, project, id), outcome) in left.into_iter().zip(outcomes) {
+            self.mark_cleaned(project, id, outcome);
+        }
+    }
+
+    /// Stops and deletes the tasks a scenario `created`, and enters how it went
+    /// in the ledger.
+    async fn clean_up(self: Arc<Self>, created: Vec<(Dialect, usize, i64)>) {
+        let within = self.config.deadlines.state;
+        // Each cleanup owns what it needs, so that the whole is `Send`.
+        let cleaning: Vec<_> = created
+            .iter()
+            .map(|&(d, p, id)| {
+                let api = Arc::clone(self.api(d));
+                clean(api, p, id, within)
+            })
+            .collect();
+        let outcomes = futures::future::join_all(cleaning).await;
+        for ((_, project, id), outcome) in created.into_iter().zip(outcomes) {
             self.mark_cleaned(project, id, outcome);
         }
     }
@@ -504,7 +543,7 @@ impl RunContext {
     /// The `after` hook: cleans the scenario's tasks, records its verdict, prints a
     /// progress line.
     async fn finish(
-        &self,
+        self: &Arc<Self>,
         planned: &Planned,
         finished: &event::ScenarioFinished,
         world: Option<&mut OmsWorld>,
@@ -523,13 +562,24 @@ impl RunContext {
                     u64::try_from(world.started.elapsed().as_millis()).unwrap_or(u64::MAX);
                 timelines = world.races.iter().map(|r| r.timeline.clone()).collect();
                 let created = std::mem::take(&mut world.created);
-                let within = self.config.deadlines.state;
-                let cleaning = created
-                    .iter()
-                    .map(|(d, p, id)| clean(self.api(*d), *p, *id, within));
-                let outcomes = futures::future::join_all(cleaning).await;
-                for ((_, project, id), outcome) in created.into_iter().zip(outcomes) {
-                    self.mark_cleaned(project, id, outcome);
+                let cleaning = {
+                    let ctx = Arc::clone(self);
+                    async move { ctx.clean_up(created).await }
+                };
+                if planned.serial() {
+                    // A scenario that runs alone lets the next one start while
+                    // its tasks are cleaned up (a stopped task's pause is the
+                    // wait): the next one's own tasks initialise meanwhile, and
+                    // the run waits for every cleanup before it sweeps and
+                    // before a whole-run scenario judges.
+                    self.pending_cleanups.fetch_add(1, Ordering::SeqCst);
+                    let ctx = Arc::clone(self);
+                    tokio::spawn(async move {
+                        cleaning.await;
+                        ctx.pending_cleanups.fetch_sub(1, Ordering::SeqCst);
+                    });
+                } else {
+                    cleaning.await;
                 }
                 let mut observed: Vec<String> = world
                     .exchanges
@@ -620,11 +670,14 @@ fn print_progress(
 /// (a 2xx to the delete is not taken on trust: a faulty target may say so and
 /// keep the task). Retries back off from 20 ms to 500 ms, so a target that
 /// keeps refusing is asked a few times a second, not fifty.
-async fn clean(api: &Api, p: usize, id: i64, within: Duration) -> Result<(), String> {
+async fn clean(api: Arc<Api>, p: usize, id: i64, within: Duration) -> Result<(), String> {
     let deadline = Instant::now() + within;
     let backoff = Interval::doubling(Duration::from_millis(20), Duration::from_millis(500));
-    let outcome = poll_until(deadline, backoff, async || {
-        clean_once(api, p, id, deadline).await
+    // Closures that return futures rather than `async` closures: the
+    // cleanup of a `@serial` scenario runs on a task of its own, and the
+    // compiler proves such a closure's futures `Send`.
+    let outcome = poll_until(deadline, backoff, move || {
+        clean_once(Arc::clone(&api), p, id, deadline)
     })
     .await;
     match outcome {
@@ -636,12 +689,12 @@ async fn clean(api: &Api, p: usize, id: i64, within: Duration) -> Result<(), Str
 /// One attempt of [`clean`]: done (or given up, when the target is gone), or
 /// what the target last answered.
 async fn clean_once(
-    api: &Api,
+    api: Arc<Api>,
     p: usize,
     id: i64,
     deadline: Instant,
 ) -> ControlFlow<Result<(), String>, String> {
-    let get = settled(api, p, id, deadline).await;
+    let get = settled(Arc::clone(&api), p, id, deadline).await;
     if get.response.is_none() {
         let last = get.error.clone().unwrap_or_default();
         if api.target_gone() {
@@ -664,7 +717,7 @@ async fn clean_once(
             if !stop.is_success() {
                 return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
             }
-            let after = settled(api, p, id, deadline).await;
+            let after = settled(Arc::clone(&api), p, id, deadline).await;
             if let Some(state) = api.status(&after).filter(|s| s.busy()) {
                 return ControlFlow::Continue(format!("the task is {state} after its stop"));
             }
@@ -690,13 +743,21 @@ async fn clean_once(
 /// `GET` of the task, polled at the scenarios' pace while it is pausing: a
 /// stop on its way is waited for, not backed off from (the backoff of
 /// [`clean`] is for a target that refuses).
-async fn settled(api: &Api, p: usize, id: i64, deadline: Instant) -> Arc<crate::http::Exchange> {
-    let outcome = poll_until(deadline, world::POLL, async || {
-        let get = api.get(p, id).await;
-        if api.status(&get) == Some(TaskState::Pausing) {
-            ControlFlow::Continue(get)
-        } else {
-            ControlFlow::Break(get)
+async fn settled(
+    api: Arc<Api>,
+    p: usize,
+    id: i64,
+    deadline: Instant,
+) -> Arc<crate::http::Exchange> {
+    let outcome = poll_until(deadline, world::POLL, move || {
+        let api = Arc::clone(&api);
+        async move {
+            let get = api.get(p, id).await;
+            if api.status(&get) == Some(TaskState::Pausing) {
+                ControlFlow::Continue(get)
+            } else {
+                ControlFlow::Break(get)
+            }
         }
     })
     .await;
