@@ -5,7 +5,7 @@
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -15,6 +15,10 @@ use crate::http::Exchange;
 use crate::suite::poll::poll_until;
 use crate::suite::vocabulary::Kind;
 use crate::suite::world::{OmsWorld, POLL, Subject};
+
+/// How long a finished task is left before it is looked at again and used:
+/// an engine may still be doing its bookkeeping of the end.
+const AT_REST: Duration = Duration::from_millis(150);
 
 /// The state a task created for `kind` reaches by itself (a stopped task is
 /// stopped once it runs).
@@ -195,10 +199,10 @@ impl OmsWorld {
             }
         }
         if matches!(kind, Kind::Succeeded | Kind::Failed) {
-            // A task seen the moment it ended is looked at once more a poll
+            // A task seen the moment it ended is looked at once more a while
             // later: the rules about deleting a finished task judge a task at
             // rest, not a race with its end (that is OMS-DEL-024's).
-            tokio::time::sleep(POLL.first()).await;
+            tokio::time::sleep(AT_REST).await;
             reached.clear();
             for &id in ids {
                 reached.push(self.wait_state(p, id, &[reached_by_itself(kind)]).await?);

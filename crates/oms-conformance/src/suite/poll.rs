@@ -20,11 +20,6 @@ impl Interval {
         }
     }
 
-    /// The first pause.
-    pub const fn first(self) -> Duration {
-        self.first
-    }
-
     /// A pause from `first`, doubled after each look up to `max`: a target that
     /// keeps refusing is asked a few times a second, not fifty.
     pub const fn doubling(first: Duration, max: Duration) -> Self {

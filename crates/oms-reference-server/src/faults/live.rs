@@ -31,7 +31,7 @@ const BOOKKEEPING_MS: u64 = 20;
 
 /// How long after a task's success [`Fault::FinishReinserts`] writes back a
 /// task deleted meanwhile, in milliseconds.
-const FINISH_BOOKKEEPING_MS: u64 = 15;
+const FINISH_BOOKKEEPING_MS: u64 = 100;
 
 /// Names a fault for `--fault`.
 pub fn parse_fault(name: &str) -> Result<Fault, String> {
