@@ -18,7 +18,7 @@ use crate::suite::world::{OmsWorld, POLL, Subject};
 
 /// How long a finished task is left before it is looked at again and used:
 /// an engine may still be doing its bookkeeping of the end.
-const AT_REST: Duration = Duration::from_millis(150);
+const AT_REST: Duration = Duration::from_millis(300);
 
 /// The state a task created for `kind` reaches by itself (a stopped task is
 /// stopped once it runs).

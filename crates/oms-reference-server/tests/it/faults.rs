@@ -431,19 +431,19 @@ async fn just_succeeded(server: &TestServer) -> u64 {
 async fn finish_reinserts_writes_back_a_task_deleted_just_after_its_success() {
     for fault in [None, Some(Fault::FinishReinserts)] {
         let server = server(fault);
-        // Deleted at its success, 99 ms after it, and 100 ms after it.
-        for (after, comes_back) in [(0, true), (99, true), (100, false)] {
+        // Deleted at its success, 249 ms after it, and 250 ms after it.
+        for (after, comes_back) in [(0, true), (249, true), (250, false)] {
             let id = just_succeeded(&server).await;
             server.advance(after);
             let what = format!("{fault:?}: delete {after} ms after the success");
             assert_deleted(&v2_delete(&server, id).await, &what);
             assert!(v2_gone(&server, id).await, "{what}: gone at first");
-            // Up to the write-back's instant, 100 ms after the success.
-            server.advance(99 - after.min(99));
-            assert!(v2_gone(&server, id).await, "{what}: still gone at 99 ms");
+            // Up to the write-back's instant, 250 ms after the success.
+            server.advance(249 - after.min(249));
+            assert!(v2_gone(&server, id).await, "{what}: still gone at 249 ms");
             server.advance(1);
             if fault.is_some() && comes_back {
-                assert_eq!(server.v2_status(id).await, 5, "{what}: back at 100 ms");
+                assert_eq!(server.v2_status(id).await, 5, "{what}: back at 250 ms");
                 assert_eq!(server.count().await, 1, "{what}: counted");
                 let listed = server.v2(Method::GET, "?limit=100", "").await.json();
                 assert_eq!(listed["count"], 1, "{what}: listed");
