@@ -510,7 +510,12 @@ impl Api {
 
     /// Stops a running task; holds the project's gate shared.
     pub async fn stop(&self, p: usize, id: i64) -> Arc<Exchange> {
-        let _gate = self.shared.gates[p].read().await;
+        let _gate = self.shared(p).await;
+        self.stop_ungated(p, id).await
+    }
+
+    /// Stops a running task without the gate, for a caller that holds it.
+    pub async fn stop_ungated(&self, p: usize, id: i64) -> Arc<Exchange> {
         let call = match self.dialect {
             Dialect::V1 => v1::stop(self.pid(p), id),
             Dialect::V2 => v2::stop(self.pid(p), id),
@@ -521,7 +526,12 @@ impl Api {
     /// Starts a stopped or failed task again with the buckets' `keys`; holds the
     /// project's gate shared.
     pub async fn start(&self, p: usize, id: i64, keys: &StartKeys) -> Arc<Exchange> {
-        let _gate = self.shared.gates[p].read().await;
+        let _gate = self.shared(p).await;
+        self.start_ungated(p, id, keys).await
+    }
+
+    /// [`Self::start`] without the gate, for a caller that holds it.
+    pub async fn start_ungated(&self, p: usize, id: i64, keys: &StartKeys) -> Arc<Exchange> {
         let call = match self.dialect {
             Dialect::V1 => v1::start(self.pid(p), id, keys),
             Dialect::V2 => v2::start(self.pid(p), id, keys),
@@ -537,7 +547,17 @@ impl Api {
         segment: &str,
         delete: Delete,
     ) -> Arc<Exchange> {
-        let _gate = self.shared.gates[path_project].read().await;
+        let _gate = self.shared(path_project).await;
+        self.delete_ungated(path_project, segment, delete).await
+    }
+
+    /// [`Self::delete`] without the gate, for a caller that holds it.
+    pub async fn delete_ungated(
+        &self,
+        path_project: usize,
+        segment: &str,
+        delete: Delete,
+    ) -> Arc<Exchange> {
         let auth = delete.auth.unwrap_or_else(|| self.auth(path_project));
         let mut call = self.delete_call(path_project, segment);
         call.target.push_str(&delete.query);
@@ -565,6 +585,13 @@ impl Api {
         };
         let _gate = self.shared.gates[p].read().await;
         Some(self.send_for(p, call).await)
+    }
+
+    /// Holds project `p`'s gate shared, for a caller that sends several
+    /// requests under it (a race, whose deletes must not queue behind a census
+    /// waiting for the gate while the race's stop is in flight).
+    pub async fn shared(&self, p: usize) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.shared.gates[p].read().await
     }
 
     /// Holds project `p`'s gate exclusively: no task of the run is created or

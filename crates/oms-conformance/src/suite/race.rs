@@ -346,7 +346,7 @@ impl Stream {
         let handle = tokio::spawn(async move {
             let sent = Instant::now();
             let _ = began.send(());
-            let exchange = api.delete(p, &segment, Delete::default()).await;
+            let exchange = api.delete_ungated(p, &segment, Delete::default()).await;
             let answered = Instant::now();
             if exchange.is_success() {
                 accepted.store(true, Ordering::SeqCst);
@@ -401,6 +401,11 @@ pub(crate) async fn around_request(
     anchor: impl Future<Output = Arc<Exchange>> + Send + 'static,
 ) -> Timeline {
     let schedule = race.schedule;
+    // The race holds the project's gate shared from its first send to its
+    // last answer, and sends under it: a census that waits for the gate
+    // exclusively would otherwise hold every delete back until the stop
+    // answered, and the window would never be explored.
+    let _gate = race.api.shared(race.project).await;
     let mut stream = Stream::new(race.api, race.project, race.id);
     let lead = schedule.before_us.first().copied().unwrap_or(0);
     let zero = Instant::now() + Duration::from_micros(lead + 200);
@@ -484,6 +489,7 @@ pub(crate) async fn around_end(
     deadline: Instant,
     mut still_busy: impl AsyncFnMut() -> bool,
 ) -> Timeline {
+    let _gate = race.api.shared(race.project).await;
     let mut stream = Stream::new(race.api, race.project, race.id);
     let mut at = start;
     for &gap in &race.schedule.gaps_us {
@@ -627,7 +633,7 @@ const END_MAX_GAP_US: u64 = 2_000;
 /// How close to its predicted end a task is when the deletes begin.
 const NEAR_END: Duration = Duration::from_millis(40);
 /// Tasks whose end a race tries, at most, when one ends before its deletes begin.
-const END_ATTEMPTS: usize = 3;
+const END_ATTEMPTS: usize = 5;
 
 /// The shape of the schedule of round `round` of a start race: the first round
 /// deletes just before the start is sent, the second as it leaves, the later
@@ -652,6 +658,24 @@ impl OmsWorld {
     fn schedule(&self, name: &str, shape: Shape) -> Schedule {
         let race = format!("{} {name}", self.dialect);
         Schedule::draw(&mut Draw::new(self.ctx.config.seed, &race), shape)
+    }
+
+    /// A race of this run (its seed) on task `id` of project `p`.
+    fn race<'a>(
+        &self,
+        api: &'a Arc<Api>,
+        (p, id): (usize, i64),
+        schedule: &'a Schedule,
+        what: String,
+    ) -> Race<'a> {
+        Race {
+            api,
+            project: p,
+            id,
+            seed: self.ctx.config.seed,
+            schedule,
+            what,
+        }
     }
 
     /// Keeps a race's exchanges (a transport failure halts the scenario).
@@ -690,16 +714,9 @@ impl OmsWorld {
         let api = Arc::clone(&self.api);
         let stop = {
             let api = Arc::clone(&api);
-            async move { api.stop(p, id).await }
+            async move { api.stop_ungated(p, id).await }
         };
-        let race = Race {
-            api: &api,
-            project: p,
-            id,
-            seed: self.ctx.config.seed,
-            schedule: &schedule,
-            what: format!("stop of task {id}"),
-        };
+        let race = self.race(&api, (p, id), &schedule, format!("stop of task {id}"));
         let timeline = around_request(race, "stop", Duration::ZERO, stop).await;
         self.keep_race(Against::Stop, p, id, timeline)
     }
@@ -723,20 +740,14 @@ impl OmsWorld {
             let schedule = self.schedule(&format!("start {round}"), start_round(round));
             let start = {
                 let (api, keys) = (Arc::clone(&api), Arc::clone(&keys));
-                async move { api.start(p, id, &keys).await }
+                async move { api.start_ungated(p, id, &keys).await }
             };
-            let race = Race {
-                api: &api,
-                project: p,
-                id,
-                seed: self.ctx.config.seed,
-                schedule: &schedule,
-                what: format!(
-                    "start of task {id} (round {} of {})",
-                    round + 1,
-                    self.tasks.len()
-                ),
-            };
+            let what = format!(
+                "start of task {id} (round {} of {})",
+                round + 1,
+                self.tasks.len()
+            );
+            let race = self.race(&api, (p, id), &schedule, what);
             let timeline = around_request(race, "start", hint, start).await;
             if let Some(row) = timeline.rows.iter().find(|r| r.request == "start") {
                 let micros = u64::try_from(row.answered_us - row.sent_us).unwrap_or(0);
@@ -760,7 +771,7 @@ impl OmsWorld {
             match self.state_of(&get) {
                 Some(TaskState::Running | TaskState::Retrying) => {}
                 // Ended before the deletes could begin (a short task, a busy
-                // machine): race the end of another one, up to three in all.
+                // machine): race the end of another one, up to five in all.
                 Some(other) if other.rests() && attempts < END_ATTEMPTS => {
                     attempts += 1;
                     self.given_running_to_success().await?;
@@ -809,17 +820,11 @@ impl OmsWorld {
             },
         );
         let api = Arc::clone(&self.api);
-        let race = Race {
-            api: &api,
-            project: p,
-            id,
-            seed: self.ctx.config.seed,
-            schedule: &schedule,
-            what: format!(
-                "the end of task {id} (deletes from {:.1} ms before it)",
-                lead.as_secs_f64() * 1000.0
-            ),
-        };
+        let what = format!(
+            "the end of task {id} (deletes from {:.1} ms before it)",
+            lead.as_secs_f64() * 1000.0
+        );
+        let race = self.race(&api, (p, id), &schedule, what);
         let start = zero.checked_sub(lead).unwrap_or(zero).max(Instant::now());
         let every = Duration::from_millis(5);
         let still_busy = async || {

@@ -44,7 +44,11 @@ const MUST_FAIL: &[(&str, &[&str])] = &[
     ("ghost-in-list", &["OMS-DEL-002"]),
     ("ghost-in-count", &["OMS-DEL-002"]),
     ("delete-neighbour", &["OMS-DEL-012"]),
-    ("delete-neighbour-instead", &["OMS-DEL-012", "OMS-DEL-002"]),
+    // Its OMS-DEL-002 failures are collateral, not its own: whose task the
+    // neighbour is depends on the interleaving of the run's creates (caught
+    // in 18 of 20 runs beside two CPU hogs; inconclusive or passing when the
+    // removed neighbour was a task another scenario still needed).
+    ("delete-neighbour-instead", &["OMS-DEL-012"]),
     ("ignore-project-scope", &["OMS-DEL-010"]),
     ("skip-auth", &["OMS-DEL-011"]),
     ("malformed-500", &["OMS-DEL-009", "OMS-DEL-017"]),
@@ -373,6 +377,23 @@ fn matrix_dir() -> PathBuf {
 }
 
 /// Writes `kill-matrix.{json,md}` of one run (`run`: `k/N`) into `dir`.
+/// The head of a matrix table: a column per rule (ˢ marks a SHOULD rule).
+fn table_head(columns: &[(String, String)]) -> String {
+    let mut head = String::from("| fault | api | exit |");
+    for (id, level) in columns {
+        let _ = write!(
+            head,
+            " {}{} |",
+            short(id),
+            if level == "MUST" { "" } else { "ˢ" }
+        );
+    }
+    head.push_str("\n|---|---|---|");
+    head.push_str(&"---|".repeat(columns.len()));
+    head.push('\n');
+    head
+}
+
 fn write_matrix(
     dir: &Path,
     outcomes: &[Outcome],
@@ -461,18 +482,7 @@ fn write_matrix(
         "One row per fault and dialect. ✗ fail · pass ? inconclusive E error – skipped, blank: the rule does not apply to the dialect; \
          **bold**: the fault's own rule(s), which must fail in each dialect the fault applies to.\n\n",
     );
-    md.push_str("| fault | api | exit |");
-    for (id, level) in &columns {
-        let _ = write!(
-            md,
-            " {}{} |",
-            short(id),
-            if level == "MUST" { "" } else { "ˢ" }
-        );
-    }
-    md.push_str("\n|---|---|---|");
-    md.push_str(&"---|".repeat(columns.len()));
-    md.push('\n');
+    md.push_str(&table_head(&columns));
     for o in &default_runs {
         let verdicts = o.verdicts();
         for dialect in ["v1", "v2"] {
@@ -1005,18 +1015,7 @@ fn write_stability(
         "\n## Every cell\n\nEach verdict's mark and count over the runs (✗ fail · pass ? inconclusive E error – skipped; \
          `absent`: a run that reported no such rule). A `--strict` row judges its own rule only (`--rule`): the others are skipped.\n\n",
     );
-    md.push_str("| fault | api | exit |");
-    for (id, level) in &columns {
-        let _ = write!(
-            md,
-            " {}{} |",
-            short(id),
-            if level == "MUST" { "" } else { "ˢ" }
-        );
-    }
-    md.push_str("\n|---|---|---|");
-    md.push_str(&"---|".repeat(columns.len()));
-    md.push('\n');
+    md.push_str(&table_head(&columns));
     md.push_str(&table);
     let path = dir.join("kill-matrix-stability.md");
     std::fs::write(&path, md).expect("kill-matrix-stability.md");
