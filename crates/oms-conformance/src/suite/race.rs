@@ -81,8 +81,10 @@ pub struct Schedule {
     /// Deletes sent before the anchor: how long before it, in µs, earliest first.
     pub before_us: Vec<u64>,
     /// The wait before the first in-flight delete, in per mille of the latency
-    /// `hint` the race is given (none: the first gap).
+    /// `hint` the race is given (none: the first gap)...
     pub lead_permille: Option<u64>,
+    /// ...and at least this many µs.
+    pub lead_floor_us: Option<u64>,
     /// The gaps between in-flight deletes, in µs (the first from the anchor).
     pub gaps_us: Vec<u64>,
     /// Deletes sent after the anchor's answer, in per mille of its observed
@@ -96,7 +98,9 @@ pub struct Schedule {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Shape {
     pub before: bool,
+    /// The first in-flight delete's lead: per mille of the hint, and a floor in µs.
     pub lead: Option<(u64, u64)>,
+    pub lead_floor: Option<(u64, u64)>,
     pub after: bool,
     /// The largest in-flight gap, in µs.
     pub max_gap_us: u64,
@@ -115,6 +119,7 @@ impl Schedule {
             Vec::new()
         };
         let lead_permille = shape.lead.map(|(lo, hi)| draw.between(lo, hi));
+        let lead_floor_us = shape.lead_floor.map(|(lo, hi)| draw.between(lo, hi));
         // From 0.1–0.3 ms, each gap 1.3–1.5 times the one before (±20 %):
         // 32 of them cover at least a second and a half of flight.
         let base = draw.between(100, 300) as f64;
@@ -142,6 +147,7 @@ impl Schedule {
         Self {
             before_us,
             lead_permille,
+            lead_floor_us,
             gaps_us,
             after_permille,
             growth_percent,
@@ -163,8 +169,9 @@ impl fmt::Display for Schedule {
         }
         if let Some(lead) = self.lead_permille {
             parts.push(format!(
-                "in flight from {:.2} × latency",
-                lead as f64 / 1000.0
+                "in flight from {:.2} × latency, at least {} ms",
+                lead as f64 / 1000.0,
+                ms(self.lead_floor_us.unwrap_or(0))
             ));
         }
         if let Some(first) = self.gaps_us.first() {
@@ -421,7 +428,8 @@ pub(crate) async fn around_request(
     let mut at = zero
         + schedule
             .lead_permille
-            .map_or(Duration::ZERO, |p| hint.mul_f64(p as f64 / 1000.0));
+            .map_or(Duration::ZERO, |p| hint.mul_f64(p as f64 / 1000.0))
+            .max(Duration::from_micros(schedule.lead_floor_us.unwrap_or(0)));
     let mut answer = None;
     for &gap in &schedule.gaps_us {
         at += Duration::from_micros(gap);
@@ -526,6 +534,7 @@ mod tests {
     const STOP: Shape = Shape {
         before: true,
         lead: None,
+        lead_floor: None,
         after: true,
         max_gap_us: 1_000_000,
     };
@@ -637,17 +646,21 @@ const END_ATTEMPTS: usize = 5;
 
 /// The shape of the schedule of round `round` of a start race: the first round
 /// deletes just before the start is sent, the second as it leaves, the later
-/// ones from a fraction of the previous round's latency on, so that each
-/// round's first delete lands at a different point of the start's span.
+/// ones from a fraction of the latency of an earlier round's accepted start
+/// and at least some milliseconds on (a delete without a body overtakes a
+/// start with one, so a start's span begins at the server later than it
+/// leaves), so that each round's first delete lands at another point of the
+/// start's span.
 fn start_round(round: usize) -> Shape {
-    let lead = match round {
-        0 | 1 => None,
-        2 => Some((150, 450)),
-        _ => Some((500, 950)),
+    let (lead, lead_floor) = match round {
+        0 | 1 => (None, None),
+        2 => (Some((150, 450)), Some((1_000, 4_000))),
+        _ => (Some((500, 950)), Some((10_000, 40_000))),
     };
     Shape {
         before: round == 0,
         lead,
+        lead_floor,
         after: true,
         max_gap_us: MAX_GAP_US,
     }
@@ -707,6 +720,7 @@ impl OmsWorld {
             Shape {
                 before: true,
                 lead: None,
+                lead_floor: None,
                 after: true,
                 max_gap_us: MAX_GAP_US,
             },
@@ -749,9 +763,15 @@ impl OmsWorld {
             );
             let race = self.race(&api, (p, id), &schedule, what);
             let timeline = around_request(race, "start", hint, start).await;
-            if let Some(row) = timeline.rows.iter().find(|r| r.request == "start") {
+            // The hint is the longest latency of a start the target accepted
+            // (a start refused because a delete won says nothing of its span).
+            if let Some(row) = timeline
+                .rows
+                .iter()
+                .find(|r| r.request == "start" && r.exchange.is_success())
+            {
                 let micros = u64::try_from(row.answered_us - row.sent_us).unwrap_or(0);
-                hint = Duration::from_micros(micros);
+                hint = hint.max(Duration::from_micros(micros));
             }
             self.keep_race(Against::Start, p, id, timeline)?;
         }
@@ -815,6 +835,7 @@ impl OmsWorld {
             Shape {
                 before: false,
                 lead: None,
+                lead_floor: None,
                 after: false,
                 max_gap_us: END_MAX_GAP_US,
             },
