@@ -199,13 +199,13 @@ impl OmsWorld {
             }
         }
         if matches!(kind, Kind::Succeeded | Kind::Failed) {
-            // A task seen the moment it ended is looked at once more a while
-            // later: the rules about deleting a finished task judge a task at
-            // rest, not a race with its end (that is OMS-DEL-024's).
-            tokio::time::sleep(AT_REST).await;
+            // A task seen the moment it ended is polled until it has been in
+            // that state for a while: the rules about deleting a finished task
+            // judge a task at rest, not a race with its end (that is OMS-DEL-024's).
+            let since = Instant::now();
             reached.clear();
             for &id in ids {
-                reached.push(self.wait_state(p, id, &[reached_by_itself(kind)]).await?);
+                reached.push(self.at_rest(p, id, reached_by_itself(kind), since).await?);
             }
         }
         if kind != Kind::Stopped {
@@ -216,6 +216,38 @@ impl OmsWorld {
             reached.push(self.wait_state(p, id, &[TaskState::Stopped]).await?);
         }
         Ok(reached)
+    }
+
+    /// Polls `GET` until the task has been in `state` for [`AT_REST`] since
+    /// `since`; returns its body. Leaving the state makes the scenario
+    /// inconclusive.
+    async fn at_rest(
+        &mut self,
+        p: usize,
+        id: i64,
+        state: TaskState,
+        since: Instant,
+    ) -> Result<Value, Halt> {
+        let deadline = since + AT_REST + self.ctx.config.deadlines.state;
+        let outcome = poll_until(deadline, POLL, async || {
+            match self.look_at(p, id, &[state]).await {
+                ControlFlow::Break(Ok(body)) if since.elapsed() >= AT_REST => {
+                    ControlFlow::Break(Ok(body))
+                }
+                ControlFlow::Break(Ok(_)) => ControlFlow::Continue(()),
+                ControlFlow::Break(Err(halt)) => ControlFlow::Break(Err(halt)),
+                ControlFlow::Continue(now) => ControlFlow::Break(Err(self.inconclusive(format!(
+                    "task {id} left status {state} for {now} before it was at rest"
+                )))),
+            }
+        })
+        .await;
+        match outcome {
+            ControlFlow::Break(rested) => rested,
+            ControlFlow::Continue(()) => Err(self.inconclusive(format!(
+                "task {id} was not seen at rest in status {state} before the state deadline"
+            ))),
+        }
     }
 
     /// `n` stopped tasks in the home project, created together; the first

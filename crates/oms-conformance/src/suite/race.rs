@@ -624,6 +624,14 @@ pub(crate) enum Against {
     End,
 }
 
+/// What a look at a task whose end is to be raced found.
+enum Near {
+    /// Its end is near: it is predicted at this instant.
+    End(Instant),
+    /// It has already ended, in this state.
+    Ended(TaskState),
+}
+
 /// One race of a scenario: against what, on which task, and how it went.
 #[derive(Debug, Clone)]
 pub(crate) struct Raced {
@@ -786,46 +794,28 @@ impl OmsWorld {
         let deadline = Instant::now() + self.ctx.config.deadlines.state;
         let mut attempts = 1;
         let zero = loop {
-            let asked = Instant::now();
-            let get = self.fetch(p, id).await?;
-            match self.state_of(&get) {
-                Some(TaskState::Running | TaskState::Retrying) => {}
+            let looked = poll_until(deadline, POLL, async || self.near_end(p, id).await).await;
+            match looked {
+                ControlFlow::Break(Ok(Near::End(zero))) => break zero,
                 // Ended before the deletes could begin (a short task, a busy
                 // machine): race the end of another one, up to five in all.
-                Some(other) if other.rests() && attempts < END_ATTEMPTS => {
+                ControlFlow::Break(Ok(Near::Ended(_))) if attempts < END_ATTEMPTS => {
                     attempts += 1;
                     self.given_running_to_success().await?;
                     id = self.subject()?.1;
-                    continue;
                 }
-                Some(other) => {
+                ControlFlow::Break(Ok(Near::Ended(state))) => {
                     return Err(self.inconclusive(format!(
-                        "task {id} reached status {other} before its end could be raced ({attempts} tasks tried)"
+                        "task {id} reached status {state} before its end could be raced ({attempts} tasks tried)"
                     )));
                 }
-                None => {
+                ControlFlow::Break(Err(halt)) => return Err(halt),
+                ControlFlow::Continue(()) => {
                     return Err(self.inconclusive(format!(
-                        "querying task {id} answered {} without a `status`",
-                        get.observed()
+                        "task {id} did not come within {} ms of its end before the state deadline",
+                        NEAR_END.as_millis()
                     )));
                 }
-            }
-            let left = get
-                .response
-                .as_ref()
-                .and_then(|r| r.json.as_ref())
-                .and_then(|task| self.api.left_time(task))
-                .filter(|&ms| ms > 0)
-                .map(Duration::from_millis);
-            match left {
-                // Far from the end: look again, closer to it.
-                Some(left) if left > NEAR_END && Instant::now() < deadline => {
-                    let pause = (left - NEAR_END).min(Duration::from_millis(200));
-                    tokio::time::sleep(pause).await;
-                }
-                Some(left) => break asked + left,
-                // No prediction: the stream starts now, and goes on until the end.
-                None => break Instant::now(),
             }
         };
         let mut draw = Draw::new(self.ctx.config.seed, &format!("{} end", self.dialect));
@@ -855,6 +845,44 @@ impl OmsWorld {
         };
         let timeline = around_end(race, zero, start, every, deadline, still_busy).await;
         self.keep_race(Against::End, p, id, timeline)
+    }
+
+    /// One look of [`Self::race_end`]: the end is near (when the target
+    /// predicts it: now + `left_time`; now when it predicts nothing), or the
+    /// task has already ended, or it is still far.
+    async fn near_end(&mut self, p: usize, id: i64) -> ControlFlow<Result<Near, Halt>> {
+        let asked = Instant::now();
+        let get = match self.fetch(p, id).await {
+            Ok(get) => get,
+            Err(halt) => return ControlFlow::Break(Err(halt)),
+        };
+        match self.state_of(&get) {
+            Some(TaskState::Running | TaskState::Retrying) => {}
+            Some(ended) if ended.rests() => return ControlFlow::Break(Ok(Near::Ended(ended))),
+            Some(other) => {
+                return ControlFlow::Break(Err(self.inconclusive(format!(
+                    "task {id} reached status {other} before its end could be raced"
+                ))));
+            }
+            None => {
+                return ControlFlow::Break(Err(self.inconclusive(format!(
+                    "querying task {id} answered {} without a `status`",
+                    get.observed()
+                ))));
+            }
+        }
+        let left = get
+            .response
+            .as_ref()
+            .and_then(|r| r.json.as_ref())
+            .and_then(|task| self.api.left_time(task))
+            .filter(|&ms| ms > 0)
+            .map(Duration::from_millis);
+        match left {
+            Some(left) if left > NEAR_END => ControlFlow::Continue(()),
+            Some(left) => ControlFlow::Break(Ok(Near::End(asked + left))),
+            None => ControlFlow::Break(Ok(Near::End(Instant::now()))),
+        }
     }
 
     /// Each race of the scenario: no 5xx; at most one 2xx delete, every other
