@@ -489,6 +489,8 @@ pub(crate) async fn around_request(
 /// (relative to `zero`, the predicted end of the task), then, if none was
 /// accepted and `still_busy` says the task is still at work, one delete every
 /// `every` until `deadline`: the race with the engine's own end of a task.
+/// Also whether the window closed on an end: a delete accepted, or the task
+/// seen at rest (`false`: still at work at `deadline`, its end never raced).
 pub(crate) async fn around_end(
     race: Race<'_>,
     zero: Instant,
@@ -496,7 +498,7 @@ pub(crate) async fn around_end(
     every: Duration,
     deadline: Instant,
     mut still_busy: impl AsyncFnMut() -> bool,
-) -> Timeline {
+) -> (Timeline, bool) {
     let _gate = race.api.shared(race.project).await;
     let mut stream = Stream::new(race.api, race.project, race.id);
     let mut at = start;
@@ -509,22 +511,26 @@ pub(crate) async fn around_end(
     }
     // The target's prediction was early: go on until it ends, and send one
     // delete after seeing it end.
+    let mut ended = false;
     while !stream.accepted() && Instant::now() < deadline {
         let busy = still_busy().await;
         stream.send_at(Instant::now().max(at)).await;
         if !busy {
+            ended = true;
             break;
         }
         at = Instant::now() + every;
     }
+    let ended = ended || stream.accepted();
     let rows = stream.rows(zero).await;
-    Timeline {
+    let timeline = Timeline {
         race: race.what,
         anchor: "the end the target predicted (now + left_time)".to_owned(),
         seed: race.seed,
         schedule: race.schedule.to_string(),
         rows,
-    }
+    };
+    (timeline, ended)
 }
 
 #[cfg(test)]
@@ -626,8 +632,9 @@ pub(crate) enum Against {
 
 /// What a look at a task whose end is to be raced found.
 enum Near {
-    /// Its end is near: it is predicted at this instant.
-    End(Instant),
+    /// Its end is near: at this instant, as the target predicted it
+    /// (`true`), or now, the target predicting nothing (`false`).
+    End(Instant, bool),
     /// It has already ended, in this state.
     Ended(TaskState),
 }
@@ -649,6 +656,9 @@ const MAX_GAP_US: u64 = 1_000_000;
 const END_MAX_GAP_US: u64 = 2_000;
 /// How close to its predicted end a task is when the deletes begin.
 const NEAR_END: Duration = Duration::from_millis(40);
+/// How long after the end a target predicted an end race goes on waiting for
+/// it: the reference ends on time; a coarse prediction may be this late.
+const END_TAIL: Duration = Duration::from_secs(1);
 /// Tasks whose end a race tries, at most, when one ends before its deletes begin.
 const END_ATTEMPTS: usize = 5;
 
@@ -793,10 +803,10 @@ impl OmsWorld {
         let (p, mut id) = self.subject()?;
         let deadline = Instant::now() + self.ctx.config.deadlines.state;
         let mut attempts = 1;
-        let zero = loop {
+        let (zero, predicted) = loop {
             let looked = poll_until(deadline, POLL, async || self.near_end(p, id).await).await;
             match looked {
-                ControlFlow::Break(Ok(Near::End(zero))) => break zero,
+                ControlFlow::Break(Ok(Near::End(zero, predicted))) => break (zero, predicted),
                 // Ended before the deletes could begin (a short task, a busy
                 // machine): race the end of another one, up to five in all.
                 ControlFlow::Break(Ok(Near::Ended(_))) if attempts < END_ATTEMPTS => {
@@ -843,8 +853,27 @@ impl OmsWorld {
             api.status(&get)
                 .is_some_and(|s| s.busy() || s == TaskState::Waiting)
         };
-        let timeline = around_end(race, zero, start, every, deadline, still_busy).await;
-        self.keep_race(Against::End, p, id, timeline)
+        // A predicted end bounds the window: a task still at work well after
+        // it (one whose refused delete froze it, say) is not followed until
+        // the state deadline, holding a slot and drawing a delete every 5 ms.
+        let until = if predicted {
+            deadline.min(zero + END_TAIL)
+        } else {
+            deadline
+        };
+        let (timeline, ended) = around_end(race, zero, start, every, until, still_busy).await;
+        self.keep_race(Against::End, p, id, timeline)?;
+        if ended {
+            return Ok(());
+        }
+        let after = if predicted {
+            format!("{} ms after the end it predicted", END_TAIL.as_millis())
+        } else {
+            "at the state deadline".to_owned()
+        };
+        Err(self.inconclusive(format!(
+            "task {id} was still at work {after}: its end was not raced"
+        )))
     }
 
     /// One look of [`Self::race_end`]: the end is near (when the target
@@ -880,8 +909,8 @@ impl OmsWorld {
             .map(Duration::from_millis);
         match left {
             Some(left) if left > NEAR_END => ControlFlow::Continue(()),
-            Some(left) => ControlFlow::Break(Ok(Near::End(asked + left))),
-            None => ControlFlow::Break(Ok(Near::End(Instant::now()))),
+            Some(left) => ControlFlow::Break(Ok(Near::End(asked + left, true))),
+            None => ControlFlow::Break(Ok(Near::End(Instant::now(), false))),
         }
     }
 
