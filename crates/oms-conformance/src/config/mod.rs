@@ -102,6 +102,10 @@ pub struct Deadlines {
     pub request: Duration,
     /// Waiting for a task to reach a state.
     pub state: Duration,
+    /// What a task still waiting for a slot of its project's quota (status 1)
+    /// is given beyond `state`, in all: the kit's own concurrent scenarios
+    /// fill the quota, and the target schedules waiting tasks in turn.
+    pub queue: Duration,
     /// The whole run.
     pub run: Duration,
     /// How long a task a race deleted must stay gone, polled (OMS-DEL-013,
@@ -114,6 +118,7 @@ impl Default for Deadlines {
         Self {
             request: Duration::from_secs(5),
             state: Duration::from_secs(30),
+            queue: Duration::from_secs(30),
             run: Duration::from_secs(300),
             settle: Duration::from_secs(1),
         }
@@ -410,8 +415,9 @@ fn bodies_of(origin: &Origin, create: &CreateSetFile) -> Result<CreateBodies, Co
     })
 }
 
-/// The request, state and run deadlines and the settle period: each the one
-/// given over the profile's over the default (the settle period has no flag).
+/// The request, state and run deadlines, the queue allowance and the settle
+/// period: each the one given over the profile's over the default (the queue
+/// allowance and the settle period have no flag).
 fn deadlines(file: &DeadlinesFile, overrides: &Overrides) -> Result<Deadlines, String> {
     let defaults = Deadlines::default();
     let deadline =
@@ -438,6 +444,7 @@ fn deadlines(file: &DeadlinesFile, overrides: &Overrides) -> Result<Deadlines, S
             "state",
             defaults.state,
         )?,
+        queue: deadline(None, &file.queue, "queue", defaults.queue)?,
         run: deadline(overrides.run_timeout, &file.run, "run", defaults.run)?,
         settle: deadline(None, &file.settle, "settle", defaults.settle)?,
     })

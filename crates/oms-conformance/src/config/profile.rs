@@ -104,6 +104,7 @@ pub(super) struct CreateSetFile {
 pub(super) struct DeadlinesFile {
     pub(super) request: Option<String>,
     pub(super) state: Option<String>,
+    pub(super) queue: Option<String>,
     pub(super) run: Option<String>,
     pub(super) settle: Option<String>,
 }

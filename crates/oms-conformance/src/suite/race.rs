@@ -485,10 +485,13 @@ pub(crate) async fn around_request(
     }
 }
 
-/// Sends the deletes of `race.schedule`'s in-flight part from `start` on
-/// (relative to `zero`, the predicted end of the task), then, if none was
-/// accepted and `still_busy` says the task is still at work, one delete every
-/// `every` until `deadline`: the race with the engine's own end of a task.
+/// Sends one delete every [`APPROACH_EVERY`] from now until `start`, the
+/// deletes of `race.schedule`'s in-flight part from `start` on (relative to
+/// `zero`, the predicted end of the task), then, if none was accepted and
+/// `still_busy` says the task is still at work, one delete every `every`
+/// until `deadline`: the race with the engine's own end of a task. The
+/// approach keeps deletes landing before the end even when a loaded machine
+/// sends the schedule's first one late.
 /// Also whether the window closed on an end: a delete accepted, or the task
 /// seen at rest (`false`: still at work at `deadline`, its end never raced).
 pub(crate) async fn around_end(
@@ -501,7 +504,12 @@ pub(crate) async fn around_end(
 ) -> (Timeline, bool) {
     let _gate = race.api.shared(race.project).await;
     let mut stream = Stream::new(race.api, race.project, race.id);
-    let mut at = start;
+    let mut at = Instant::now();
+    while at < start && !stream.accepted() {
+        stream.send_at(at).await;
+        at = (at + APPROACH_EVERY).max(Instant::now());
+    }
+    let mut at = start.max(at);
     for &gap in &race.schedule.gaps_us {
         if stream.accepted() {
             break;
@@ -630,6 +638,17 @@ pub(crate) enum Against {
     End,
 }
 
+/// How one try of an end race went.
+enum EndTry {
+    /// Its deletes straddled the end: the first was refused, and the window
+    /// closed on an accepted delete or on the task seen at rest.
+    Raced,
+    /// The task ended, in this state, before the deletes could begin.
+    Ended(TaskState),
+    /// Its first delete was accepted: every delete came after the end.
+    Late,
+}
+
 /// What a look at a task whose end is to be raced found.
 enum Near {
     /// Its end is near: at this instant, as the target predicted it
@@ -654,8 +673,11 @@ const MAX_GAP_US: u64 = 1_000_000;
 /// Around a task's end, gaps stay short: the window of a resurrection may be
 /// a few milliseconds after it.
 const END_MAX_GAP_US: u64 = 2_000;
-/// How close to its predicted end a task is when the deletes begin.
-const NEAR_END: Duration = Duration::from_millis(40);
+/// How close to its predicted end a task is when the deletes begin: one
+/// every [`APPROACH_EVERY`] until the schedule's own, 5–15 ms before it.
+const NEAR_END: Duration = Duration::from_millis(250);
+/// The gap between the deletes of an end race's approach.
+const APPROACH_EVERY: Duration = Duration::from_millis(10);
 /// How long after the end a target predicted an end race goes on waiting for
 /// it: the reference ends on time; a coarse prediction may be this late.
 const END_TAIL: Duration = Duration::from_secs(1);
@@ -798,34 +820,43 @@ impl OmsWorld {
 
     /// OMS-DEL-024: waits until the running task is near the end its target
     /// predicts (`left_time`), then sends a stream of its deletes across that
-    /// moment until one is accepted or the task is seen to have ended.
+    /// moment until one is accepted or the task is seen to have ended. A task
+    /// that ended before the deletes began, or whose first delete was already
+    /// accepted (they all came after its end: a loaded machine, a gate held
+    /// by a census), did not have its end raced: another one is tried, up to
+    /// five in all. Every race run is kept and judged.
     pub async fn race_end(&mut self) -> Result<(), Halt> {
-        let (p, mut id) = self.subject()?;
-        let deadline = Instant::now() + self.ctx.config.deadlines.state;
         let mut attempts = 1;
-        let (zero, predicted) = loop {
-            let looked = poll_until(deadline, POLL, async || self.near_end(p, id).await).await;
-            match looked {
-                ControlFlow::Break(Ok(Near::End(zero, predicted))) => break (zero, predicted),
-                // Ended before the deletes could begin (a short task, a busy
-                // machine): race the end of another one, up to five in all.
-                ControlFlow::Break(Ok(Near::Ended(_))) if attempts < END_ATTEMPTS => {
-                    attempts += 1;
-                    self.given_running_to_success().await?;
-                    id = self.subject()?.1;
-                }
-                ControlFlow::Break(Ok(Near::Ended(state))) => {
-                    return Err(self.inconclusive(format!(
-                        "task {id} reached status {state} before its end could be raced ({attempts} tasks tried)"
-                    )));
-                }
-                ControlFlow::Break(Err(halt)) => return Err(halt),
-                ControlFlow::Continue(()) => {
-                    return Err(self.inconclusive(format!(
-                        "task {id} did not come within {} ms of its end before the state deadline",
-                        NEAR_END.as_millis()
-                    )));
-                }
+        loop {
+            let (p, id) = self.subject()?;
+            let missed = match self.race_one_end(p, id).await? {
+                EndTry::Raced => return Ok(()),
+                EndTry::Ended(state) => format!("reached status {state} before its deletes began"),
+                EndTry::Late => "had ended when its first delete arrived (accepted)".to_owned(),
+            };
+            if attempts == END_ATTEMPTS {
+                return Err(self.inconclusive(format!(
+                    "the end of no task could be raced ({attempts} tasks tried): the last, task {id}, {missed}"
+                )));
+            }
+            attempts += 1;
+            self.given_running_to_success().await?;
+        }
+    }
+
+    /// One try of [`Self::race_end`], on task `id` of project `p`.
+    async fn race_one_end(&mut self, p: usize, id: i64) -> Result<EndTry, Halt> {
+        let deadline = Instant::now() + self.ctx.config.deadlines.state;
+        let looked = poll_until(deadline, POLL, async || self.near_end(p, id).await).await;
+        let (zero, predicted) = match looked {
+            ControlFlow::Break(Ok(Near::End(zero, predicted))) => (zero, predicted),
+            ControlFlow::Break(Ok(Near::Ended(state))) => return Ok(EndTry::Ended(state)),
+            ControlFlow::Break(Err(halt)) => return Err(halt),
+            ControlFlow::Continue(()) => {
+                return Err(self.inconclusive(format!(
+                    "task {id} did not come within {} ms of its end before the state deadline",
+                    NEAR_END.as_millis()
+                )));
             }
         };
         let mut draw = Draw::new(self.ctx.config.seed, &format!("{} end", self.dialect));
@@ -842,7 +873,9 @@ impl OmsWorld {
         );
         let api = Arc::clone(&self.api);
         let what = format!(
-            "the end of task {id} (deletes from {:.1} ms before it)",
+            "the end of task {id} (a delete every {} ms from {} ms before it, then from {:.1} ms before it)",
+            APPROACH_EVERY.as_millis(),
+            NEAR_END.as_millis(),
             lead.as_secs_f64() * 1000.0
         );
         let race = self.race(&api, (p, id), &schedule, what);
@@ -862,9 +895,13 @@ impl OmsWorld {
             deadline
         };
         let (timeline, ended) = around_end(race, zero, start, every, until, still_busy).await;
+        let late = timeline.deletes().next().is_some_and(|d| d.is_success());
         self.keep_race(Against::End, p, id, timeline)?;
+        if late {
+            return Ok(EndTry::Late);
+        }
         if ended {
-            return Ok(());
+            return Ok(EndTry::Raced);
         }
         let after = if predicted {
             format!("{} ms after the end it predicted", END_TAIL.as_millis())

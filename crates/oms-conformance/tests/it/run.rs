@@ -151,8 +151,20 @@ fn every_race_is_reported_with_its_timeline_and_its_schedule_replays_with_the_se
                 .any(|d| d["sent_us"].as_i64() > Some(stop_answered)),
             "{rows:#?}"
         );
-        for delete in &deletes {
-            assert_eq!(delete["answer"], "400 OMS.0063", "{rows:#?}");
+        // Refused while the task runs or pauses. One sent after the stop's
+        // answer may land once the pause is over (a loaded machine sends it
+        // late) and be accepted; those still in flight then find it gone.
+        let won: Vec<&&Value> = deletes.iter().filter(|d| d["answer"] == "200").collect();
+        assert!(won.len() <= 1, "{rows:#?}");
+        if let Some(winner) = won.first() {
+            assert!(
+                winner["sent_us"].as_i64() > Some(stop_answered),
+                "{rows:#?}"
+            );
+        }
+        for delete in deletes.iter().filter(|d| d["answer"] != "200") {
+            let gone = !won.is_empty() && delete["answer"] == "400 OMS.1009";
+            assert!(gone || delete["answer"] == "400 OMS.0063", "{rows:#?}");
         }
         let starts = races(ran, dialect, "OMS-DEL-024");
         assert_eq!(
@@ -232,6 +244,9 @@ fn the_reference_results_match_the_snapshot() {
         // the pause ends is up to the scheduler too.
         ".rules[35].observed" => "[race]",
         ".rules[35].scenarios[].observed" => "[race]",
+        // An end race tries another task when one ends before its deletes
+        // begin or after the first arrives, as the machine's load has it.
+        ".tasks_created" => "[count]",
     });
 }
 
@@ -484,18 +499,28 @@ fn a_failing_should_rule_fails_the_run_only_in_strict_mode() {
 fn a_state_not_reached_in_time_is_inconclusive_never_a_pass() {
     let ran = run_binary(
         "inconclusive",
-        &["--rule", "OMS-DEL-003", "--state-timeout", "1ms"],
+        &[
+            "--api",
+            "v1",
+            "--rule",
+            "OMS-DEL-003",
+            "--state-timeout",
+            "1ms",
+        ],
     );
     assert_eq!(ran.code, 2, "{}", ran.explain());
-    for dialect in ["v1", "v2"] {
-        let rule = ran.rule_in(dialect, "OMS-DEL-003");
-        assert_eq!(rule["verdict"], "inconclusive", "{rule:#}");
-        let reason = rule["scenarios"][0]["reason"].as_str().unwrap_or_default();
-        assert!(reason.contains("did not reach status"), "{reason}");
-    }
+    let rule = ran.rule_in("v1", "OMS-DEL-003");
+    assert_eq!(rule["verdict"], "inconclusive", "{rule:#}");
+    let reason = rule["scenarios"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("did not reach status running") && reason.contains("initializing"),
+        "{reason}"
+    );
+    // v1 only: v2 shows a starting task as status 1, as it shows a waiting
+    // one, and that has the queue allowance on top of the state deadline.
     assert!(
         ran.last_line()
-            .contains("0 passed, 0 failed, 2 inconclusive"),
+            .contains("0 passed, 0 failed, 1 inconclusive"),
         "{}",
         ran.last_line()
     );
@@ -503,6 +528,86 @@ fn a_state_not_reached_in_time_is_inconclusive_never_a_pass() {
         ran.results()["not_cleaned"],
         serde_json::json!([]),
         "the task was not cleaned up"
+    );
+}
+
+/// The rules of [`a_task_waiting_for_a_slot_has_the_queue_allowance_beyond_the_state_deadline`]:
+/// each scenario's task runs before it is stopped or ends, so they queue.
+const QUEUED_RULES: [&str; 5] = [
+    "OMS-DEL-001",
+    "OMS-DEL-002",
+    "OMS-DEL-005",
+    "OMS-DEL-011",
+    "OMS-DEL-015",
+];
+
+/// One run of [`QUEUED_RULES`] in v1 against a fresh server that runs one task
+/// per project at a time and pauses 0.4 s on a stop, with a 1 s state deadline
+/// and `deadlines` in the profile.
+fn queued_run(name: &str, deadlines: &str) -> Ran {
+    let rt = support::runtime();
+    let mut config = oms_reference_server::Config::default();
+    config.limits.max_parallel = 1;
+    // A stop's pause holds the slot 0.4 s (of the 1 s state deadline): the
+    // five or six stopped tasks of each project wait about 2 s for theirs.
+    config.limits.pause_ms = 400;
+    let addr = support::reference_server_with(&rt, config);
+    let dir = support::scratch(name);
+    let profile = support::profile(&dir, "parallel_quota = 1", deadlines);
+    let (target, profile) = (format!("http://{addr}"), profile.display().to_string());
+    let mut args = vec![
+        "--target",
+        &target,
+        "--profile",
+        &profile,
+        "--state-timeout",
+        "1s",
+    ];
+    for rule in QUEUED_RULES {
+        args.extend(["--rule", rule]);
+    }
+    let ran = run_binary(name, &args);
+    drop(rt);
+    ran
+}
+
+#[test]
+fn a_task_waiting_for_a_slot_has_the_queue_allowance_beyond_the_state_deadline() {
+    // The scenarios' tasks wait their turn for the one slot of their project
+    // (status 1), longer in all than the state deadline: with the default
+    // allowance they pass, ...
+    let ran = queued_run("queue-allowed", "");
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    for rule in QUEUED_RULES {
+        assert_eq!(
+            ran.rule(rule)["verdict"],
+            "pass",
+            "{rule}: {}",
+            ran.explain()
+        );
+    }
+    // ... and with next to none, a task still waiting at the state deadline
+    // makes its scenario inconclusive (which also shows the queue was that long).
+    let ran = queued_run("queue-1ms", "[deadlines]\nqueue = \"1ms\"");
+    assert_eq!(ran.code, 2, "{}", ran.explain());
+    let reasons: Vec<String> = QUEUED_RULES
+        .iter()
+        .flat_map(|rule| {
+            let rule = ran.rule(rule);
+            let scenarios = rule["scenarios"].as_array().cloned().unwrap_or_default();
+            scenarios
+                .into_iter()
+                .filter_map(|s| s["reason"].as_str().map(str::to_owned))
+        })
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("(last status waiting)")),
+        "no scenario waited out the state deadline in the queue: {reasons:#?}"
+    );
+    assert_eq!(
+        ran.results()["not_cleaned"],
+        serde_json::json!([]),
+        "a queued task was not cleaned up"
     );
 }
 
