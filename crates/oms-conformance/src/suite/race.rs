@@ -492,6 +492,7 @@ pub(crate) async fn around_request(
 /// until `deadline`: the race with the engine's own end of a task. The
 /// approach keeps deletes landing before the end even when a loaded machine
 /// sends the schedule's first one late.
+///
 /// Also whether the window closed on an end: a delete accepted, or the task
 /// seen at rest (`false`: still at work at `deadline`, its end never raced).
 pub(crate) async fn around_end(
@@ -681,7 +682,8 @@ const APPROACH_EVERY: Duration = Duration::from_millis(10);
 /// How long after the end a target predicted an end race goes on waiting for
 /// it: the reference ends on time; a coarse prediction may be this late.
 const END_TAIL: Duration = Duration::from_secs(1);
-/// Tasks whose end a race tries, at most, when one ends before its deletes begin.
+/// Tasks whose end a race tries, at most, when one ends before its deletes
+/// begin or after its first delete was accepted.
 const END_ATTEMPTS: usize = 5;
 
 /// The shape of the schedule of round `round` of a start race: the first round
