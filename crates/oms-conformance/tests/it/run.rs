@@ -166,11 +166,14 @@ fn every_race_is_reported_with_its_timeline_and_its_schedule_replays_with_the_se
             let gone = !won.is_empty() && delete["answer"] == "400 OMS.1009";
             assert!(gone || delete["answer"] == "400 OMS.0063", "{rows:#?}");
         }
+        // Four rounds of start races, then the end race's tries: a task
+        // whose first delete arrived after its end (a loaded machine sends
+        // late) is judged too, and another one tried, up to five in all.
         let starts = races(ran, dialect, "OMS-DEL-024");
-        assert_eq!(
-            starts.len(),
-            5,
-            "four rounds of start races and one end race"
+        assert!(
+            (5..=9).contains(&starts.len()),
+            "four rounds of start races and one to five end races, got {}",
+            starts.len()
         );
         for (_, rows) in &starts {
             let won = rows
@@ -204,11 +207,14 @@ fn every_race_is_reported_with_its_timeline_and_its_schedule_replays_with_the_se
     );
     assert_eq!(again.code, 0, "{}", again.explain());
     for rule in ["OMS-DEL-014", "OMS-DEL-024"] {
+        // An end race's tries share its schedule: one head for them all.
         let heads = |ran: &Ran| {
-            races(ran, "v2", rule)
+            let mut heads = races(ran, "v2", rule)
                 .into_iter()
                 .map(|(h, _)| h)
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            heads.dedup();
+            heads
         };
         assert_eq!(heads(ran), heads(&again), "{rule}");
     }
