@@ -652,9 +652,9 @@ enum EndTry {
 
 /// What a look at a task whose end is to be raced found.
 enum Near {
-    /// Its end is near: at this instant, as the target predicted it
-    /// (`true`), or now, the target predicting nothing (`false`).
-    End(Instant, bool),
+    /// Its end is near: at `at`, as the target predicted it, or now when it
+    /// predicts nothing (`predicted: false`).
+    End { at: Instant, predicted: bool },
     /// It has already ended, in this state.
     Ended(TaskState),
 }
@@ -851,7 +851,7 @@ impl OmsWorld {
         let deadline = Instant::now() + self.ctx.config.deadlines.state;
         let looked = poll_until(deadline, POLL, async || self.near_end(p, id).await).await;
         let (zero, predicted) = match looked {
-            ControlFlow::Break(Ok(Near::End(zero, predicted))) => (zero, predicted),
+            ControlFlow::Break(Ok(Near::End { at, predicted })) => (at, predicted),
             ControlFlow::Break(Ok(Near::Ended(state))) => return Ok(EndTry::Ended(state)),
             ControlFlow::Break(Err(halt)) => return Err(halt),
             ControlFlow::Continue(()) => {
@@ -891,10 +891,13 @@ impl OmsWorld {
         // A predicted end bounds the window: a task still at work well after
         // it (one whose refused delete froze it, say) is not followed until
         // the state deadline, holding a slot and drawing a delete every 5 ms.
-        let until = if predicted {
-            deadline.min(zero + END_TAIL)
+        let (until, after) = if predicted {
+            (
+                deadline.min(zero + END_TAIL),
+                format!("{} ms after the end it predicted", END_TAIL.as_millis()),
+            )
         } else {
-            deadline
+            (deadline, "at the state deadline".to_owned())
         };
         let (timeline, ended) = around_end(race, zero, start, every, until, still_busy).await;
         let late = timeline.deletes().next().is_some_and(|d| d.is_success());
@@ -905,11 +908,6 @@ impl OmsWorld {
         if ended {
             return Ok(EndTry::Raced);
         }
-        let after = if predicted {
-            format!("{} ms after the end it predicted", END_TAIL.as_millis())
-        } else {
-            "at the state deadline".to_owned()
-        };
         Err(self.inconclusive(format!(
             "task {id} was still at work {after}: its end was not raced"
         )))
@@ -948,8 +946,14 @@ impl OmsWorld {
             .map(Duration::from_millis);
         match left {
             Some(left) if left > NEAR_END => ControlFlow::Continue(()),
-            Some(left) => ControlFlow::Break(Ok(Near::End(asked + left, true))),
-            None => ControlFlow::Break(Ok(Near::End(Instant::now(), false))),
+            Some(left) => ControlFlow::Break(Ok(Near::End {
+                at: asked + left,
+                predicted: true,
+            })),
+            None => ControlFlow::Break(Ok(Near::End {
+                at: Instant::now(),
+                predicted: false,
+            })),
         }
     }
 
