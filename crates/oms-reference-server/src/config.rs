@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::engine::Limits;
@@ -69,6 +70,8 @@ pub struct Config {
     /// Largest accepted request body, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
     pub clock: Arc<dyn Clock>,
+    /// The connection layer's limits and deadlines.
+    pub http: HttpLimits,
     /// A deliberate bug to inject; `None` is the faithful server. Only a
     /// build with the `faults` feature can inject one: the others refuse a
     /// `Some` when the state is built.
@@ -109,7 +112,60 @@ impl Default for Config {
             limits: Limits::default(),
             max_body_bytes: 64 * 1024,
             clock: Arc::new(SystemClock),
+            http: HttpLimits::default(),
             fault: None,
+        }
+    }
+}
+
+/// What one client may cost the connection layer, and how long shutdown
+/// waits. Every limit is enforced before a request reaches the router, so a
+/// slow or hostile client holds at most one connection slot, a bounded
+/// buffer and a bounded time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// From a connection's accept, or the first byte of a later request's
+    /// head, to the end of that head. Past it a connection that sent part of
+    /// a head gets 408; one that sent nothing is closed.
+    pub head_timeout: Duration,
+    /// From the end of a head to the last byte of its body. Past it the
+    /// connection is closed (the request is in the router's hands, so no
+    /// second answer can be written).
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may wait, idle, for its next request.
+    pub idle_timeout: Duration,
+    /// After a shutdown signal: how long requests in flight (a head received,
+    /// the body still arriving, or the answer being written) may take to
+    /// finish before what is left is closed.
+    pub drain_timeout: Duration,
+    /// Connections served at once. At the cap a new connection takes the
+    /// place of the one that has waited longest for a request (idle, or a
+    /// head still arriving); if every connection is busy it gets 429.
+    pub max_connections: usize,
+    /// The largest request head (request line and headers), in bytes.
+    pub max_head_bytes: usize,
+    /// The longest request target (path and query), in bytes: 414 beyond.
+    pub max_uri_bytes: usize,
+    /// Header fields per request at most: 431 beyond.
+    pub max_headers: usize,
+}
+
+impl HttpLimits {
+    /// The most header fields a head may be allowed (the parser's array lives on the stack).
+    pub const MAX_HEADERS_CAP: usize = 256;
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            head_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            drain_timeout: Duration::from_secs(5),
+            max_connections: 1024,
+            max_head_bytes: 16 * 1024,
+            max_uri_bytes: 8 * 1024,
+            max_headers: 100,
         }
     }
 }

@@ -170,6 +170,77 @@ impl ApiError {
         }
     }
 
+    /// A refusal of the HTTP layer, before any route: a malformed or
+    /// oversized head, or a body framing the server does not take. The
+    /// gateway's code for a bad request (APIG's error-code page: `APIGW.0201`
+    /// "API request error", also at 413); like every gateway error, its body
+    /// carries the request id (oms-v2-api.md §7).
+    pub fn http_layer(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(status, "APIGW.0201", message)
+    }
+
+    /// A request head that did not arrive within the head timeout.
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::http_layer(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request head did not arrive within {} ms",
+                limit.as_millis()
+            ),
+        )
+    }
+
+    /// A connection over the connection cap, with every connection busy:
+    /// the gateway's throttling answer (`APIGW.0308`, 429).
+    pub fn too_many_connections(cap: usize) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            format!(
+                "The throttling threshold has been reached: the server holds its cap of {cap} connections, every one busy; try again later."
+            ),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The whole HTTP/1.1 answer, for the connection layer that writes it
+    /// on the socket itself: the OMS error body with the request id in the
+    /// body and in `X-Request-Id`, and `Connection: close`.
+    pub fn to_http1(&self, request_id: &str) -> Vec<u8> {
+        let body = serde_json::to_vec(&Body {
+            error_code: self.code,
+            error_msg: &self.message,
+            request_id: Some(request_id),
+        })
+        .unwrap_or_default();
+        let retry = if self.status == StatusCode::TOO_MANY_REQUESTS {
+            "retry-after: 1\r\n"
+        } else {
+            ""
+        };
+        let mut answer = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\n{retry}connection: close\r\ndate: {}\r\n\r\n",
+            self.status.as_u16(),
+            self.status.canonical_reason().unwrap_or("Error"),
+            body.len(),
+            httpdate::fmt_http_date(std::time::SystemTime::now()),
+        )
+        .into_bytes();
+        answer.extend_from_slice(&body);
+        answer
+    }
+
     pub fn forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

@@ -8,6 +8,7 @@ mod api;
 pub mod bandwidth;
 pub mod clock;
 pub mod config;
+mod conn;
 pub mod engine;
 mod error;
 pub mod faults;
@@ -22,7 +23,7 @@ pub mod workload;
 
 use std::future::Future;
 
-pub use config::{AkSkBinding, Config, DEV_AKSK, DEV_TOKENS, Secret, TokenBinding};
+pub use config::{AkSkBinding, Config, DEV_AKSK, DEV_TOKENS, HttpLimits, Secret, TokenBinding};
 pub use engine::Limits;
 pub use state::AppState;
 
@@ -31,14 +32,29 @@ pub fn router(config: Config) -> axum::Router {
     api::router(AppState::new(config))
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// Serves the API on `listener` until `shutdown` resolves, then drains: the
+/// listener closes, requests in flight get `config.http.drain_timeout` to
+/// finish, and what is left is closed. The connection layer's limits and
+/// deadlines are `config.http`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = config.http.clone();
+    conn::serve(listener, router(config), limits, shutdown).await
+}
+
+/// Binds a listener on `addr` with a listen backlog of `backlog` (the kernel
+/// caps it at `net.core.somaxconn`).
+pub fn bind(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // A restarted emulator rebinds its port at once, whatever TIME_WAIT holds.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }

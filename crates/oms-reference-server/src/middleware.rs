@@ -28,7 +28,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 impl RequestId {
     /// A per-process nonce from the start time, then a counter, so ids never
     /// repeat within a process and rarely across restarts.
-    fn next() -> Self {
+    pub(crate) fn next() -> Self {
         static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         let nonce = *NONCE.get_or_init(|| {
             SystemTime::now()
