@@ -256,11 +256,11 @@ impl Framer {
                 return Err(Refusal::bad("the request head is cut short"));
             }
             Err(httparse::Error::TooManyHeaders) => return Err(self.too_many_headers()),
+            // RFC 9110 would have 505 here, and 501 for a transfer coding
+            // below: the emulator answers a client's mistake with a 4xx, so
+            // that a 5xx always means a bug of the server's.
             Err(httparse::Error::Version) => {
-                return Err(Refusal::new(
-                    StatusCode::HTTP_VERSION_NOT_SUPPORTED,
-                    "only HTTP/1.0 and HTTP/1.1 are served",
-                ));
+                return Err(Refusal::bad("only HTTP/1.0 and HTTP/1.1 are served"));
             }
             Err(httparse::Error::HeaderName | httparse::Error::HeaderValue) => {
                 return Err(Refusal::bad("a header field is malformed"));
@@ -342,9 +342,8 @@ impl Framer {
                 digits: 0,
                 value: 0,
             })),
-            [.., last] if last == "chunked" => Err(Refusal::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "no transfer coding but chunked is implemented",
+            [.., last] if last == "chunked" => Err(Refusal::bad(
+                "no transfer coding but chunked is implemented (gzip, chunked is not)",
             )),
             _ => Err(Refusal::bad(
                 "chunked must be the final transfer coding of a request",
@@ -582,10 +581,10 @@ mod tests {
             (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", StatusCode::BAD_REQUEST),
             (b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", StatusCode::BAD_REQUEST),
             (b"\x16\x03\x01\x02\x00\x01", StatusCode::BAD_REQUEST),
-            (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+            (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", StatusCode::BAD_REQUEST),
             (
                 b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-                StatusCode::NOT_IMPLEMENTED,
+                StatusCode::BAD_REQUEST,
             ),
             (
                 b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",

@@ -125,7 +125,13 @@ impl hyper::rt::Read for FramedIo {
                 return Poll::Ready(Ok(()));
             }
             if this.eof {
-                return Poll::Ready(Ok(()));
+                // The end of the stream waits until hyper has begun every
+                // request it was given, or it would drop the pipelined ones.
+                return if this.track.all_answered(cx.waker()) {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                };
             }
             let was_head = !this.framer.in_body();
             match this.framer.step(&this.buf[this.start..this.end]) {

@@ -209,8 +209,12 @@ fn admit(
         }
     }
     shared.open.fetch_add(1, Ordering::Relaxed);
+    // Made here, not in the task: a connection is in the eviction queue from
+    // its admission, before its task first runs.
+    let track = Track::new(shared.idle.clone(), shared.limits.max_connections);
     tasks.spawn(connection(
         stream,
+        track,
         shared.clone(),
         router.clone(),
         draining.clone(),
@@ -228,12 +232,12 @@ enum End {
 /// Runs one connection to its end, then answers a refused head, if any.
 async fn connection(
     stream: TcpStream,
+    track: Arc<Track>,
     shared: Arc<Shared>,
     router: Router,
     mut draining: watch::Receiver<bool>,
 ) {
     let limits = &shared.limits;
-    let track = Track::new(shared.idle.clone(), limits.max_connections);
     let io = FramedIo::new(stream, limits, track.clone());
     let service = Answer {
         router,

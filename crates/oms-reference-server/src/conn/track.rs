@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -46,6 +47,10 @@ struct State {
     answered: Option<Instant>,
     /// Heads passed on so far; also the generation an eviction entry names.
     requests: u64,
+    /// Answers the router has given so far.
+    answers: u64,
+    /// The framed reader, waiting for the last answer before it ends the stream.
+    end_waiter: Option<Waker>,
     /// The generation last put in the eviction queue.
     queued: Option<u64>,
 }
@@ -73,6 +78,8 @@ impl Track {
                 in_flight: 0,
                 answered: None,
                 requests: 0,
+                answers: 0,
+                end_waiter: None,
                 queued: None,
             }),
             changed: Notify::new(),
@@ -114,10 +121,15 @@ impl Track {
 
     /// The router answered a request.
     pub fn end(&self) {
-        {
+        let waiter = {
             let mut state = self.lock();
             state.in_flight = state.in_flight.saturating_sub(1);
             state.answered = Some(Instant::now());
+            state.answers += 1;
+            state.end_waiter.take()
+        };
+        if let Some(waker) = waiter {
+            waker.wake();
         }
         self.changed.notify_one();
         self.enqueue_if_idle();
@@ -137,6 +149,18 @@ impl Track {
             state.requests
         };
         self.queue.push(self.me.clone(), generation, self.cap);
+    }
+
+    /// Whether every head passed on has been answered; if not, `waker` is
+    /// woken at the next answer. hyper drops the requests it has read but not
+    /// begun when its stream ends, so the end waits for them.
+    pub fn all_answered(&self, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        if state.answers >= state.requests {
+            return true;
+        }
+        state.end_waiter = Some(waker.clone());
+        false
     }
 
     /// The instant the connection's current deadline runs out, and which.

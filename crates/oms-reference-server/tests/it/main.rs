@@ -1,15 +1,19 @@
 //! The reference server's integration tests, in one binary: the API driven
 //! in-process through `tower::ServiceExt::oneshot` on a manual clock, so no
 //! test waits on wall time; and the official Python SDK against a real
-//! listener (`sdk`), which waits only for the engine's own 100 ms start-up.
+//! listener (`sdk`), which waits only for the engine's own 100 ms start-up;
+//! and the connection layer over real sockets, in process (`http_layer`) and
+//! in the binary (`connections`), whose waits are polls with deadlines.
 
 mod api;
 mod api_v2;
 mod cli;
+mod connections;
 mod engine;
 // Only a build with the feature can configure a fault.
 #[cfg(feature = "faults")]
 mod faults;
+mod http_layer;
 mod model;
 mod process;
 mod robustness;
@@ -17,3 +21,4 @@ mod sdk;
 mod signing;
 mod support;
 mod tidy;
+mod wire;
