@@ -243,6 +243,25 @@ fn the_module_graph_is_one_way() {
     );
 }
 
+/// The connection layer is one module: only `conn/` drives hyper or parses
+/// raw HTTP, and the API below it sees only axum requests.
+#[test]
+fn only_the_connection_layer_knows_hyper_and_raw_http() {
+    let sources = sources();
+    assert!(sources.iter().any(|(file, _)| file.starts_with("conn/")));
+    for (file, text) in &sources {
+        if file.starts_with("conn/") {
+            continue;
+        }
+        for word in ["hyper::", "httparse::"] {
+            assert!(
+                !text.contains(word),
+                "{file} names {word}: only conn/ may"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_domain_carries_no_serde() {
     for (file, text) in sources() {
