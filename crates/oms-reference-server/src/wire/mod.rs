@@ -28,26 +28,55 @@ pub(crate) fn states_named(code: u8, status_code: fn(Status) -> u8) -> Option<St
     (!states.is_empty()).then(|| StatusSet::of(&states))
 }
 
-/// Parses a JSON body, mapping serde's failure to the OMS code for it.
+/// Parses a JSON body, mapping serde's failure to the OMS code for it. A
+/// refusal names the field it is about by its path in the body
+/// (`src_node.region`, `bandwidth_policy[0].max_bandwidth`); it never quotes
+/// the value, which may be a secret.
 pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|err| {
-        let msg = err.to_string();
-        if err.is_data() {
-            // serde's "missing field `x`" names no value, so it is safe to echo;
-            // other data errors may quote a value (a secret), so only the position is given.
-            if msg.starts_with("missing field") {
-                ApiError::missing_param(msg)
-            } else {
-                ApiError::invalid_params(format_args!(
-                    "wrong type or value at line {} column {}",
-                    err.line(),
-                    err.column()
-                ))
-            }
-        } else {
-            ApiError::not_json(format_args!("line {} column {}", err.line(), err.column()))
-        }
-    })
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(refusal)?;
+    // As `serde_json::from_slice` does: nothing but whitespace may follow.
+    de.end().map_err(|err| not_json(&err))?;
+    Ok(value)
+}
+
+/// A body that is no JSON, at the position where it stops being JSON.
+fn not_json(err: &serde_json::Error) -> ApiError {
+    ApiError::not_json(format_args!("line {} column {}", err.line(), err.column()))
+}
+
+fn refusal(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let err = err.into_inner();
+    if !err.is_data() {
+        return not_json(&err);
+    }
+    // serde's "missing field `x`" is raised by the object that lacks `x`, so
+    // the path is that object's.
+    let message = err.to_string();
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field)
+    {
+        return match path.as_str() {
+            "." => ApiError::missing_param(format_args!("`{field}`")),
+            object => ApiError::missing_param(format_args!("`{object}.{field}`")),
+        };
+    }
+    let subject = match path.as_str() {
+        "." => "the body".to_owned(),
+        field => format!("`{field}`"),
+    };
+    // serde gives no position for an error it finds in content it buffered
+    // first (an internally tagged or untagged enum): only a real one is shown.
+    match err.line() {
+        0 => ApiError::invalid_params(format_args!("{subject} has a wrong type or value")),
+        line => ApiError::invalid_params(format_args!(
+            "{subject} has a wrong type or value at line {line} column {}",
+            err.column()
+        )),
+    }
 }
 
 pub(crate) fn required(field: &'static str, value: Option<String>) -> Result<String, ApiError> {

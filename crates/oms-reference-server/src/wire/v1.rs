@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{key_len, non_empty, policy_error, required};
+use super::{key_len, non_empty, parse_json, policy_error, required};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
 use crate::model::{
@@ -99,7 +99,7 @@ impl From<WindowSpec> for WindowJson {
 }
 
 /// Validates a policy as the create and `PUT` bodies state it.
-pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
+fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
     let specs: Vec<WindowSpec> = windows.into_iter().map(WindowSpec::from).collect();
     Policy::parse(&specs).map_err(policy_error)
 }
@@ -261,48 +261,79 @@ fn without_secrets(mut source_cdn: Value) -> Value {
     source_cdn
 }
 
-/// `PUT …/task/{id}`: the body's `operation` picks the variant.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "operation", rename_all = "snake_case")]
-pub enum Operation {
-    Start {
-        source_ak: String,
-        source_sk: String,
-        target_ak: String,
-        target_sk: String,
-        source_cdn_authentication_key: Option<String>,
-        // Accepted and validated as a bool; the simulated source re-transfers the
-        // same remainder either way.
-        #[serde(rename = "migration_failed_object")]
-        _migration_failed_object: Option<bool>,
-    },
+/// The operations of `PUT …/task/{id}`, which the body's `operation` names.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OperationName {
+    Start,
     Stop,
-    ChangeBandwidthpolicy {
-        bandwidth_policy: Vec<WindowJson>,
-    },
+    ChangeBandwidthpolicy,
+}
+
+/// The field every `PUT` body has.
+#[derive(Debug, Deserialize)]
+struct Tagged {
+    operation: OperationName,
+}
+
+/// The keys of a start: the four required, the CDN key optional.
+#[derive(Debug, Deserialize)]
+struct StartKeys {
+    source_ak: String,
+    source_sk: String,
+    target_ak: String,
+    target_sk: String,
+    source_cdn_authentication_key: Option<String>,
+    // Accepted and validated as a bool; the simulated source re-transfers the
+    // same remainder either way.
+    #[serde(rename = "migration_failed_object")]
+    _migration_failed_object: Option<bool>,
+}
+
+impl StartKeys {
+    /// Checks the keys: each present, non-empty, at most 100 characters.
+    fn validate(&self) -> Result<(), ApiError> {
+        key_len("source_ak", &self.source_ak)?;
+        key_len("source_sk", &self.source_sk)?;
+        key_len("target_ak", &self.target_ak)?;
+        key_len("target_sk", &self.target_sk)?;
+        if let Some(key) = &self.source_cdn_authentication_key {
+            key_len("source_cdn_authentication_key", key)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyChange {
+    bandwidth_policy: Vec<WindowJson>,
+}
+
+/// `PUT …/task/{id}`: start, stop or a new bandwidth policy, validated.
+#[derive(Debug)]
+pub enum Operation {
+    Start,
+    Stop,
+    ChangeBandwidthpolicy(Policy),
 }
 
 impl Operation {
-    /// Checks the start keys: each present, non-empty, at most 100 characters.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        if let Operation::Start {
-            source_ak,
-            source_sk,
-            target_ak,
-            target_sk,
-            source_cdn_authentication_key,
-            ..
-        } = self
-        {
-            key_len("source_ak", source_ak)?;
-            key_len("source_sk", source_sk)?;
-            key_len("target_ak", target_ak)?;
-            key_len("target_sk", target_sk)?;
-            if let Some(key) = source_cdn_authentication_key {
-                key_len("source_cdn_authentication_key", key)?;
+    /// Parses and validates a `PUT` body: first its `operation`, then the
+    /// body again as that operation's form. (An internally tagged enum would
+    /// read the form from a copy serde buffers, where an error loses its
+    /// field and its position in the body.)
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let Tagged { operation } = parse_json(body)?;
+        Ok(match operation {
+            OperationName::Start => {
+                parse_json::<StartKeys>(body)?.validate()?;
+                Self::Start
             }
-        }
-        Ok(())
+            OperationName::Stop => Self::Stop,
+            OperationName::ChangeBandwidthpolicy => Self::ChangeBandwidthpolicy(policy(
+                parse_json::<PolicyChange>(body)?.bandwidth_policy,
+            )?),
+        })
     }
 }
 

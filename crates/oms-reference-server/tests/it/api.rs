@@ -370,3 +370,70 @@ async fn tokens_can_be_configured() {
         "Debug redacts secrets: {secret}"
     );
 }
+/// The `error_msg` of an error answer.
+fn message(reply: &Reply) -> String {
+    reply.json()["error_msg"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn body_errors_name_the_field() {
+    let server = TestServer::new();
+    let id = server.running_task().await;
+    server.stop_and_settle(id).await;
+    let start = with_field(START_KEYS, "/source_ak", json!(5));
+    let policy = json!({"operation": "change_bandwidthpolicy",
+        "bandwidth_policy": [{"start": "00:00", "end": "01:00", "max_bandwidth": "fast"}]});
+    let nested = with_field(SUCCEEDING, "/src_node/region", json!(5));
+    let mut missing: serde_json::Value = serde_json::from_str(SUCCEEDING).unwrap();
+    missing["src_node"]
+        .as_object_mut()
+        .unwrap()
+        .remove("region");
+    let cases = [
+        (
+            "put_start_wrong_type",
+            server.put(id, &start).await,
+            "OMS.0064",
+            "`source_ak`",
+        ),
+        (
+            "put_bandwidth_wrong_type",
+            server.put(id, &policy.to_string()).await,
+            "OMS.0064",
+            "`bandwidth_policy[0].max_bandwidth`",
+        ),
+        (
+            "create_nested_wrong_type",
+            server.call(Method::POST, "/task", &nested).await,
+            "OMS.0064",
+            "`src_node.region`",
+        ),
+        (
+            "create_nested_missing_field",
+            server
+                .call(Method::POST, "/task", &missing.to_string())
+                .await,
+            "OMS.1004",
+            "`src_node.region`",
+        ),
+    ];
+    for (name, reply, code, field) in cases {
+        snap(name, &reply);
+        expect(&reply, 400, code, name);
+        let msg = message(&reply);
+        assert!(
+            msg.contains(field) && !msg.contains("line 0"),
+            "{name}: {msg}"
+        );
+    }
+    let task = server.get(id).await.json();
+    assert_eq!(
+        (task["status"].clone(), task["bandwidth_policy"].clone()),
+        (json!(3), json!([])),
+        "refused PUTs change nothing"
+    );
+    assert_eq!(server.count().await, 1, "refused creates store nothing");
+}

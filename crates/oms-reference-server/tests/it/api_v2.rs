@@ -22,22 +22,6 @@ fn ids_of(page: &Value) -> Vec<u64> {
         .collect()
 }
 
-fn expect(reply: &Reply, status: u16, code: &str, what: &str) {
-    assert_eq!(
-        reply.status.as_u16(),
-        status,
-        "{what}: {:?}",
-        String::from_utf8_lossy(&reply.bytes)
-    );
-    assert_eq!(reply.error_code(), code, "{what}");
-    assert!(
-        reply.json()["error_msg"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{what}: error_msg"
-    );
-}
-
 #[tokio::test]
 async fn create_show_and_list() {
     let server = TestServer::new();
@@ -291,14 +275,8 @@ async fn malformed_ids_and_route_isolation() {
 async fn create_validation() {
     let server = TestServer::new();
     let body: Value = serde_json::from_str(&v2_body("ok-source")).unwrap();
-    let with = |pointer: &str, value: Value| {
-        let mut b = body.clone();
-        match b.pointer_mut(pointer) {
-            Some(slot) => *slot = value,
-            None => b[&pointer[1..]] = value,
-        }
-        b.to_string()
-    };
+    let sdk_body = v2_body("ok-source");
+    let with = |pointer: &str, value: Value| with_field(&sdk_body, pointer, value);
     let without = |field: &str| {
         let mut b = body.clone();
         b.as_object_mut().unwrap().remove(field);
