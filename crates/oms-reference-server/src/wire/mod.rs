@@ -6,6 +6,14 @@
 //!
 //! This module holds what every dialect's bodies share: JSON parsing with OMS
 //! error codes, and the field checks of the create and start bodies.
+//!
+//! Every body of both dialects ignores the fields it does not know, at every
+//! level (bandwidth windows included): "A server should ignore unknown
+//! fields" (`oms-v2-api.md` §2.1, inferred there from the 2020 docs and
+//! Terraform still sending `enable_kms`, which SDK 3.1.219 no longer has). The
+//! official SDK also sends every field of its models that a caller sets, more
+//! than this server reads (`kms_key_id`, `list_file_num`, …): refusing them
+//! would refuse the SDK. No struct here denies unknown fields.
 
 pub mod v1;
 pub mod v2;

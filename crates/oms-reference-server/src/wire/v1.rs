@@ -1,6 +1,7 @@
 //! OMS v1 on the wire (`oms-v1-api.md`): the create, `PUT` and list request
 //! forms, validated into the domain's [`TaskSpec`] and [`Policy`], and the task
-//! object and status codes rendered from a [`TaskView`].
+//! object and status codes rendered from a [`TaskView`]. Unknown fields are
+//! ignored at every level of every body, as in v2 (see `wire`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,9 +70,9 @@ impl From<TaskType> for TaskTypeJson {
     }
 }
 
-/// A bandwidth window: `{"start","end","max_bandwidth"}`, nothing else.
+/// A bandwidth window: `{"start","end","max_bandwidth"}` (other fields are
+/// ignored, as in every body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WindowJson {
     start: String,
     end: String,

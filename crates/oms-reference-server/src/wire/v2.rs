@@ -1,8 +1,8 @@
 //! OMS v2 on the wire (`oms-v2-api.md` §2): the create, start, bandwidth and
 //! list request forms, validated into the domain's [`TaskSpec`] and
 //! [`Policy`], and the task object and status codes rendered from a
-//! [`TaskView`]. Unknown fields are ignored everywhere (the 2020 docs and
-//! Terraform still send `enable_kms`), and secrets are dropped here.
+//! [`TaskView`]. Unknown fields are ignored at every level of every body
+//! (see `wire`), and secrets are dropped here.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

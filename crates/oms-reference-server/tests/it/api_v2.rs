@@ -1036,3 +1036,61 @@ async fn terraform_shaped_requests_are_accepted() {
     assert!(answer.contains("OMS.1009"), "get: {answer}");
     server.stop().await;
 }
+/// Unknown fields are ignored at every level of every body of both dialects
+/// (`oms-v2-api.md` §2.1: "A server should ignore unknown fields"), bandwidth
+/// windows included.
+#[tokio::test]
+async fn unknown_fields_are_ignored_in_every_body() {
+    let server = TestServer::new();
+    let window =
+        json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 1_048_576, "note": "night"}]);
+    let stored = json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 1_048_576}]);
+
+    let mut v1: Value = serde_json::from_str(RUNNING).unwrap();
+    v1["extra"] = json!(1);
+    v1["src_node"]["extra"] = json!("x");
+    v1["dst_node"]["extra"] = json!(true);
+    v1["bandwidth_policy"] = window.clone();
+    let id = server.create(&v1.to_string()).await;
+    assert_eq!(server.get(id).await.json()["bandwidth_policy"], stored);
+    server.advance(150);
+    let change =
+        json!({"operation": "change_bandwidthpolicy", "bandwidth_policy": window, "extra": 1});
+    for body in [
+        change.to_string(),
+        r#"{"operation": "stop", "extra": 1}"#.to_owned(),
+    ] {
+        expect_ok(&server.put(id, &body).await, &format!("v1 PUT {body}"));
+    }
+    assert_eq!(server.get(id).await.json()["bandwidth_policy"], stored);
+    server.advance(PAUSE_MS);
+    let start = with_field(START_KEYS, "/extra", json!(1));
+    assert_eq!(server.put(id, &start).await.status, StatusCode::OK);
+
+    let mut v2: Value = serde_json::from_str(&v2_body("long-source")).unwrap();
+    v2["extra"] = json!(1);
+    v2["src_node"]["extra"] = json!("x");
+    v2["dst_node"]["extra"] = json!(true);
+    v2["bandwidth_policy"] = window.clone();
+    v2["source_cdn"] = json!({"domain": "cdn.example.com", "protocol": "https", "extra": 1});
+    v2["smn_config"] =
+        json!({"topic_urn": "urn:smn:x", "trigger_conditions": ["SUCCESS"], "extra": 1});
+    let reply = server.v2(Method::POST, "", &v2.to_string()).await;
+    expect_ok(&reply, "v2 create");
+    let id = reply.json()["id"].as_u64().unwrap();
+    assert_eq!(server.v2_get(id).await.json()["bandwidth_policy"], stored);
+    server.advance(150);
+    let policy = json!({"bandwidth_policy": window, "extra": 1}).to_string();
+    let path = format!("/{id}/bandwidth-policy");
+    assert_eq!(
+        server.v2(Method::PUT, &path, &policy).await.status,
+        StatusCode::OK
+    );
+    server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+    server.advance(PAUSE_MS);
+    let start = with_field(V2_START, "/extra", json!(1));
+    let reply = server
+        .v2(Method::POST, &format!("/{id}/start"), &start)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}

@@ -98,6 +98,16 @@ pub fn expect(reply: &Reply, status: u16, code: &str, what: &str) {
     );
 }
 
+/// Asserts that `reply` is a 200, showing its body otherwise.
+pub fn expect_ok(reply: &Reply, what: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{what}: {:?}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+}
+
 /// `body` with the value at the JSON pointer `pointer` set to `value`; the
 /// pointer's last segment is added to its parent object when it is missing.
 pub fn with_field(body: &str, pointer: &str, value: Value) -> String {
