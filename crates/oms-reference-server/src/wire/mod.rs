@@ -111,6 +111,22 @@ pub(crate) fn key_len(field: &'static str, value: &str) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// Checks that `value` is one of the values the spec documents for `field`
+/// (`OMS.0064` otherwise; `kind` names what they are in the message).
+pub(crate) fn documented(
+    field: &'static str,
+    value: &str,
+    values: &[&str],
+    kind: &str,
+) -> Result<(), ApiError> {
+    if values.contains(&value) {
+        return Ok(());
+    }
+    Err(ApiError::invalid_params(format_args!(
+        "`{field}` is not a documented {kind}"
+    )))
+}
+
 /// Maps a policy refusal to its code (OMS.0083–0087, the reference's choice).
 pub fn policy_error(err: PolicyError) -> ApiError {
     let code = match err {

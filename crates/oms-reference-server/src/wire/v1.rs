@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{key_len, non_empty, parse_json, policy_error, required};
+use super::{documented, key_len, non_empty, parse_json, policy_error, required};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
 use crate::model::{
@@ -17,6 +17,23 @@ use crate::model::{
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
 const MAX_THREAD_NUM: i64 = 50;
+
+/// The cloud types `oms-v1-api.md` §2 lists for `src_node.cloud_type`
+/// (default Aliyun). It lists `dst_node.cloud_type` with no values: that the
+/// same set applies there is inferred, the page naming one set of cloud types
+/// (default HuaweiCloud, the service's own). v2 documents three more (Azure,
+/// Google, UCloud, `wire::v2`), which v1 does not.
+const CLOUD_TYPES: [&str; 9] = [
+    "AWS",
+    "Aliyun",
+    "Tencent",
+    "HuaweiCloud",
+    "QingCloud",
+    "KingsoftCloud",
+    "Baidu",
+    "Qiniu",
+    "URLSource",
+];
 
 /// The v1 status code of a state. v1 has no code for retrying or pausing:
 /// both show as 2 (running), since like a running task they hold a slot and
@@ -220,18 +237,32 @@ impl CreateBody {
         {
             return Err(ApiError::invalid_description());
         }
+        let src_cloud_type = src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned());
+        documented(
+            "src_node.cloud_type",
+            &src_cloud_type,
+            &CLOUD_TYPES,
+            "cloud type",
+        )?;
+        let dst_cloud_type = dst.cloud_type.unwrap_or_else(|| "HuaweiCloud".to_owned());
+        documented(
+            "dst_node.cloud_type",
+            &dst_cloud_type,
+            &CLOUD_TYPES,
+            "cloud type",
+        )?;
         let policy = policy(self.bandwidth_policy.unwrap_or_default())?;
         let spec = TaskSpec {
             src_region: src.region,
             src_bucket,
             src_object_key,
-            src_cloud_type: src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned()),
+            src_cloud_type,
             src_list_file: src.list_file.map(ListFile::from),
             src_app_id: src.app_id,
             dst_region: dst.region,
             dst_bucket: dst.bucket,
             dst_object_key: dst.object_key,
-            dst_cloud_type: dst.cloud_type.unwrap_or_else(|| "HuaweiCloud".to_owned()),
+            dst_cloud_type,
             enable_kms: self.enable_kms,
             thread_num,
             description,

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{key_len, non_empty, required};
+use super::{documented, key_len, non_empty, required};
 use crate::bandwidth::{Policy, PolicyError, WindowSpec};
 use crate::error::ApiError;
 use crate::model::{
@@ -406,11 +406,12 @@ impl CreateBody {
         let src = self.src_node;
         let dst = self.dst_node;
         let cloud_type = src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned());
-        if !CLOUD_TYPES.contains(&cloud_type.as_str()) {
-            return Err(ApiError::invalid_params(
-                "`src_node.cloud_type` is not a documented cloud type",
-            ));
-        }
+        documented(
+            "src_node.cloud_type",
+            &cloud_type,
+            &CLOUD_TYPES,
+            "cloud type",
+        )?;
         let (src_region, src_bucket) = if task_type == TaskType::UrlList {
             (
                 src.region.unwrap_or_default(),
@@ -456,11 +457,12 @@ impl CreateBody {
         let source_cdn = match self.source_cdn {
             Some(cdn) => {
                 let authentication_type = cdn.authentication_type.unwrap_or_else(|| "NONE".into());
-                if !CDN_AUTHENTICATION_TYPES.contains(&authentication_type.as_str()) {
-                    return Err(ApiError::invalid_params(
-                        "`source_cdn.authentication_type` is not a documented type",
-                    ));
-                }
+                documented(
+                    "source_cdn.authentication_type",
+                    &authentication_type,
+                    &CDN_AUTHENTICATION_TYPES,
+                    "type",
+                )?;
                 non_empty("source_cdn.domain", &cdn.domain)?;
                 // `authentication_key` is a secret: only these three are kept.
                 Some(Box::new(json!({

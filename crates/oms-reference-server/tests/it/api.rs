@@ -437,3 +437,53 @@ async fn body_errors_name_the_field() {
     );
     assert_eq!(server.count().await, 1, "refused creates store nothing");
 }
+
+/// The cloud types of `oms-v1-api.md` §2.
+const V1_CLOUD_TYPES: [&str; 9] = [
+    "AWS",
+    "Aliyun",
+    "Tencent",
+    "HuaweiCloud",
+    "QingCloud",
+    "KingsoftCloud",
+    "Baidu",
+    "Qiniu",
+    "URLSource",
+];
+
+#[tokio::test]
+async fn create_refuses_undocumented_cloud_types() {
+    let server = TestServer::new();
+    for (name, pointer) in [
+        ("create_bad_cloud_type", "/src_node/cloud_type"),
+        ("create_bad_dst_cloud_type", "/dst_node/cloud_type"),
+    ] {
+        let reply = server
+            .call(
+                Method::POST,
+                "/task",
+                &with_field(SUCCEEDING, pointer, json!("Mars")),
+            )
+            .await;
+        snap(name, &reply);
+        expect(&reply, 400, "OMS.0064", pointer);
+        // Case matters; empty is no cloud type; Azure is documented for v2 only.
+        for other in ["aws", "", "Azure"] {
+            let body = with_field(SUCCEEDING, pointer, json!(other));
+            let reply = server.call(Method::POST, "/task", &body).await;
+            expect(&reply, 400, "OMS.0064", &format!("{pointer} {other:?}"));
+        }
+    }
+    assert_eq!(server.count().await, 0, "refused creates store nothing");
+    for cloud_type in V1_CLOUD_TYPES {
+        for node in ["src_node", "dst_node"] {
+            let body = with_field(
+                SUCCEEDING,
+                &format!("/{node}/cloud_type"),
+                json!(cloud_type),
+            );
+            let id = server.create(&body).await;
+            assert_eq!(server.get(id).await.json()[node]["cloud_type"], cloud_type);
+        }
+    }
+}
