@@ -20,9 +20,9 @@ pub mod v2;
 
 use serde::Deserialize;
 
-use crate::bandwidth::PolicyError;
+use crate::bandwidth::{PolicyError, WindowSpec};
 use crate::error::ApiError;
-use crate::model::{Status, StatusSet};
+use crate::model::{ListFile, Status, StatusSet, TaskType};
 
 const MAX_KEY_LEN: usize = 100;
 
@@ -107,6 +107,49 @@ pub(crate) fn key_len(field: &'static str, value: &str) -> Result<(), ApiError> 
         return Err(ApiError::invalid_params(format_args!(
             "`{field}` is longer than {MAX_KEY_LEN} characters"
         )));
+    }
+    Ok(())
+}
+
+/// `src_node.list_file` of either dialect (v2 adds `list_file_num`, which
+/// the simulated source does not need).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListFileJson {
+    obs_bucket: String,
+    list_file_key: String,
+}
+
+/// The list file of a create body: required for a list or url_list task,
+/// and whenever it is given its two keys are required, so empty is missing.
+pub(crate) fn list_file(
+    task_type: TaskType,
+    list_file: Option<ListFileJson>,
+) -> Result<Option<ListFile>, ApiError> {
+    let Some(list_file) = list_file else {
+        if matches!(task_type, TaskType::List | TaskType::UrlList) {
+            return Err(ApiError::missing_param("`src_node.list_file`"));
+        }
+        return Ok(None);
+    };
+    non_empty("src_node.list_file.obs_bucket", &list_file.obs_bucket)?;
+    non_empty("src_node.list_file.list_file_key", &list_file.list_file_key)?;
+    Ok(Some(ListFile {
+        obs_bucket: list_file.obs_bucket,
+        list_file_key: list_file.list_file_key,
+    }))
+}
+
+/// Checks that every window states its times: an empty `start` or `end` is
+/// as missing as any empty required string (`OMS.1004`), not a bad `hh:mm`.
+pub(crate) fn window_times(windows: &[WindowSpec]) -> Result<(), ApiError> {
+    for (i, window) in windows.iter().enumerate() {
+        for (name, time) in [("start", &window.start), ("end", &window.end)] {
+            if time.is_empty() {
+                return Err(ApiError::missing_param(format_args!(
+                    "`bandwidth_policy[{i}].{name}`"
+                )));
+            }
+        }
     }
     Ok(())
 }

@@ -6,12 +6,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{documented, key_len, non_empty, parse_json, policy_error, required};
+use super::{
+    ListFileJson, documented, key_len, list_file, non_empty, parse_json, policy_error, required,
+    window_times,
+};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
 use crate::model::{
-    ConsistencyCheck, ListFile, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec,
-    TaskType, TaskView,
+    ConsistencyCheck, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec, TaskType, TaskView,
 };
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
@@ -119,6 +121,7 @@ impl From<WindowSpec> for WindowJson {
 /// Validates a policy as the create and `PUT` bodies state it.
 fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
     let specs: Vec<WindowSpec> = windows.into_iter().map(WindowSpec::from).collect();
+    window_times(&specs)?;
     Policy::parse(&specs).map_err(policy_error)
 }
 
@@ -128,21 +131,6 @@ enum ObjectKey {
     One(String),
     Many(Vec<String>),
     Keys { path: String, keys: Vec<String> },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct ListFileJson {
-    obs_bucket: String,
-    list_file_key: String,
-}
-
-impl From<ListFileJson> for ListFile {
-    fn from(json: ListFileJson) -> Self {
-        ListFile {
-            obs_bucket: json.obs_bucket,
-            list_file_key: json.list_file_key,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,20 +191,22 @@ impl CreateBody {
             key_len("src_node.sk", src.sk.as_deref().unwrap_or_default())?;
             required("src_node.bucket", src.bucket)?
         };
-        let src_object_key = match src.object_key {
-            Some(ObjectKey::One(key)) => vec![key],
-            Some(ObjectKey::Many(keys)) => keys,
-            Some(ObjectKey::Keys { path, keys }) => {
-                keys.into_iter().map(|k| format!("{path}{k}")).collect()
-            }
-            None => Vec::new(),
+        let (path, keys) = match src.object_key {
+            Some(ObjectKey::One(key)) => (String::new(), vec![key]),
+            Some(ObjectKey::Many(keys)) => (String::new(), keys),
+            Some(ObjectKey::Keys { path, keys }) => (path, keys),
+            None => (String::new(), Vec::new()),
         };
-        if matches!(task_type, TaskType::Object | TaskType::Prefix) && src_object_key.is_empty() {
+        // An object or prefix task must name what it migrates, and an empty
+        // key names nothing: missing, like an empty list. (v2 differs: its
+        // `[""]` is documented to migrate the whole bucket.)
+        if matches!(task_type, TaskType::Object | TaskType::Prefix)
+            && (keys.is_empty() || keys.iter().any(String::is_empty))
+        {
             return Err(ApiError::missing_param("`src_node.object_key`"));
         }
-        if matches!(task_type, TaskType::List | TaskType::UrlList) && src.list_file.is_none() {
-            return Err(ApiError::missing_param("`src_node.list_file`"));
-        }
+        let src_object_key = keys.into_iter().map(|k| format!("{path}{k}")).collect();
+        let src_list_file = list_file(task_type, src.list_file)?;
         non_empty("dst_node.region", &dst.region)?;
         key_len("dst_node.ak", &dst.ak)?;
         key_len("dst_node.sk", &dst.sk)?;
@@ -257,7 +247,7 @@ impl CreateBody {
             src_bucket,
             src_object_key,
             src_cloud_type,
-            src_list_file: src.list_file.map(ListFile::from),
+            src_list_file,
             src_app_id: src.app_id,
             dst_region: dst.region,
             dst_bucket: dst.bucket,

@@ -7,12 +7,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{documented, key_len, non_empty, required};
+use super::{ListFileJson, documented, key_len, list_file, non_empty, required, window_times};
 use crate::bandwidth::{Policy, PolicyError, WindowSpec};
 use crate::error::ApiError;
 use crate::model::{
-    ConsistencyCheck, ListFile, OverwriteMode, Priority, Status, StatusSet, StoragePolicy,
-    TaskSpec, TaskType, TaskView, task_name,
+    ConsistencyCheck, OverwriteMode, Priority, Status, StatusSet, StoragePolicy, TaskSpec,
+    TaskType, TaskView, task_name,
 };
 
 const MAX_SAVE_PREFIX_LEN: usize = 1024;
@@ -274,7 +274,16 @@ fn policy_error(err: PolicyError) -> ApiError {
 
 /// Validates a policy as the create and bandwidth-policy bodies state it.
 pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
-    if let Some((i, w)) = windows
+    let specs: Vec<WindowSpec> = windows
+        .into_iter()
+        .map(|w| WindowSpec {
+            start: w.start,
+            end: w.end,
+            max_bandwidth: w.max_bandwidth,
+        })
+        .collect();
+    window_times(&specs)?;
+    if let Some((i, w)) = specs
         .iter()
         .enumerate()
         .find(|(_, w)| !(MIN_BANDWIDTH..=MAX_BANDWIDTH).contains(&w.max_bandwidth))
@@ -287,21 +296,7 @@ pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
             ),
         ));
     }
-    let specs: Vec<WindowSpec> = windows
-        .into_iter()
-        .map(|w| WindowSpec {
-            start: w.start,
-            end: w.end,
-            max_bandwidth: w.max_bandwidth,
-        })
-        .collect();
     Policy::parse(&specs).map_err(policy_error)
-}
-
-#[derive(Debug, Deserialize)]
-struct ListFileJson {
-    list_file_key: String,
-    obs_bucket: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -426,9 +421,7 @@ impl CreateBody {
             )
         };
         token_len("src_node.security_token", src.security_token.as_deref())?;
-        if matches!(task_type, TaskType::List | TaskType::UrlList) && src.list_file.is_none() {
-            return Err(ApiError::missing_param("`src_node.list_file`"));
-        }
+        let src_list_file = list_file(task_type, src.list_file)?;
         key_len("dst_node.ak", &dst.ak)?;
         key_len("dst_node.sk", &dst.sk)?;
         token_len("dst_node.security_token", dst.security_token.as_deref())?;
@@ -489,10 +482,7 @@ impl CreateBody {
             src_bucket,
             src_object_key: src.object_key.unwrap_or_default(),
             src_cloud_type: cloud_type,
-            src_list_file: src.list_file.map(|l| ListFile {
-                obs_bucket: l.obs_bucket,
-                list_file_key: l.list_file_key,
-            }),
+            src_list_file,
             src_app_id: src.app_id,
             dst_region: dst.region,
             dst_bucket: dst.bucket,

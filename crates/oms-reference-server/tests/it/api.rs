@@ -370,14 +370,6 @@ async fn tokens_can_be_configured() {
         "Debug redacts secrets: {secret}"
     );
 }
-/// The `error_msg` of an error answer.
-fn message(reply: &Reply) -> String {
-    reply.json()["error_msg"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn body_errors_name_the_field() {
     let server = TestServer::new();
@@ -422,12 +414,7 @@ async fn body_errors_name_the_field() {
     ];
     for (name, reply, code, field) in cases {
         snap(name, &reply);
-        expect(&reply, 400, code, name);
-        let msg = message(&reply);
-        assert!(
-            msg.contains(field) && !msg.contains("line 0"),
-            "{name}: {msg}"
-        );
+        expect_naming(&reply, code, field, name);
     }
     let task = server.get(id).await.json();
     assert_eq!(
@@ -486,4 +473,66 @@ async fn create_refuses_undocumented_cloud_types() {
             assert_eq!(server.get(id).await.json()[node]["cloud_type"], cloud_type);
         }
     }
+}
+
+#[tokio::test]
+async fn empty_required_strings_are_missing() {
+    let server = TestServer::new();
+    let object_key = |key: serde_json::Value| with_field(SUCCEEDING, "/src_node/object_key", key);
+    let list = |list_file: serde_json::Value| {
+        let body = with_field(SUCCEEDING, "/task_type", json!("list"));
+        with_field(&body, "/src_node/list_file", list_file)
+    };
+    let window =
+        |start: &str| json!([{"start": start, "end": "06:00", "max_bandwidth": 1_048_576}]);
+    let cases = [
+        (
+            "create_empty_object_key",
+            object_key(json!("")),
+            "`src_node.object_key`",
+        ),
+        ("", object_key(json!([""])), "`src_node.object_key`"),
+        (
+            "",
+            object_key(json!(["archive/", ""])),
+            "`src_node.object_key`",
+        ),
+        (
+            "",
+            object_key(json!({"path": "archive/", "keys": [""]})),
+            "`src_node.object_key`",
+        ),
+        (
+            "create_empty_list_file_key",
+            list(json!({"obs_bucket": "lists", "list_file_key": ""})),
+            "`src_node.list_file.list_file_key`",
+        ),
+        (
+            "",
+            list(json!({"obs_bucket": "", "list_file_key": "list.txt"})),
+            "`src_node.list_file.obs_bucket`",
+        ),
+        (
+            "create_empty_window_time",
+            with_field(SUCCEEDING, "/bandwidth_policy", window("")),
+            "`bandwidth_policy[0].start`",
+        ),
+    ];
+    for (name, body, field) in cases {
+        let reply = server.call(Method::POST, "/task", &body).await;
+        if !name.is_empty() {
+            snap(name, &reply);
+        }
+        expect_naming(&reply, "OMS.1004", field, &body);
+    }
+    assert_eq!(server.count().await, 0, "refused creates store nothing");
+    let id = server
+        .create(&list(
+            json!({"obs_bucket": "lists", "list_file_key": "list.txt"}),
+        ))
+        .await;
+    let change = json!({"operation": "change_bandwidthpolicy", "bandwidth_policy": window("")});
+    let reply = server.put(id, &change.to_string()).await;
+    expect(&reply, 400, "OMS.1004", "PUT with an empty window start");
+    assert_eq!(server.get(id).await.json()["bandwidth_policy"], json!([]));
 }

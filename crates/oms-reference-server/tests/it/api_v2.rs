@@ -1094,3 +1094,52 @@ async fn unknown_fields_are_ignored_in_every_body() {
         .await;
     assert_eq!(reply.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn v2_empty_required_strings_are_missing() {
+    let server = TestServer::new();
+    let list = |list_file: Value| {
+        let body = with_field(&v2_body("ok-source"), "/task_type", json!("list"));
+        with_field(&body, "/src_node/list_file", list_file)
+    };
+    let window = |end: &str| json!([{"start": "00:00", "end": end, "max_bandwidth": 1_048_576}]);
+    let cases = [
+        (
+            "v2_create_empty_list_file_key",
+            list(json!({"list_file_key": "", "obs_bucket": "lists"})),
+            "`src_node.list_file.list_file_key`",
+        ),
+        (
+            "",
+            list(json!({"list_file_key": "list.txt", "obs_bucket": ""})),
+            "`src_node.list_file.obs_bucket`",
+        ),
+        (
+            "v2_create_empty_window_time",
+            with_field(&v2_body("ok-source"), "/bandwidth_policy", window("")),
+            "`bandwidth_policy[0].end`",
+        ),
+    ];
+    for (name, body, field) in cases {
+        let reply = server.v2(Method::POST, "", &body).await;
+        if !name.is_empty() {
+            snap(name, &reply);
+        }
+        expect_naming(&reply, "OMS.1004", field, &body);
+    }
+    assert_eq!(server.v2(Method::GET, "", "").await.json()["count"], 0);
+    let id = server.v2_create("long-source").await;
+    let policy = json!({"bandwidth_policy": window("")}).to_string();
+    expect(
+        &server
+            .v2(Method::PUT, &format!("/{id}/bandwidth-policy"), &policy)
+            .await,
+        400,
+        "OMS.1004",
+        "an empty window end",
+    );
+    assert_eq!(
+        server.v2_get(id).await.json()["bandwidth_policy"],
+        json!([])
+    );
+}

@@ -98,6 +98,17 @@ pub fn expect(reply: &Reply, status: u16, code: &str, what: &str) {
     );
 }
 
+/// Asserts that `reply` is a 400 `code` whose message names `field` (a path
+/// in backquotes) and shows no made-up position ("line 0").
+pub fn expect_naming(reply: &Reply, code: &str, field: &str, what: &str) {
+    expect(reply, 400, code, what);
+    let msg = reply.json()["error_msg"].to_string();
+    assert!(
+        msg.contains(field) && !msg.contains("line 0"),
+        "{what}: {msg}"
+    );
+}
+
 /// Asserts that `reply` is a 200, showing its body otherwise.
 pub fn expect_ok(reply: &Reply, what: &str) {
     assert_eq!(
