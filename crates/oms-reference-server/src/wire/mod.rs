@@ -18,7 +18,11 @@
 pub mod v1;
 pub mod v2;
 
-use serde::Deserialize;
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use serde::{Deserialize, Deserializer, de};
+use serde_json::value::RawValue;
 
 use crate::bandwidth::{PolicyError, WindowSpec};
 use crate::error::ApiError;
@@ -139,10 +143,63 @@ pub(crate) fn list_file(
     }))
 }
 
-/// Checks that every window states its times: an empty `start` or `end` is
-/// as missing as any empty required string (`OMS.1004`), not a bad `hh:mm`.
-pub(crate) fn window_times(windows: &[WindowSpec]) -> Result<(), ApiError> {
-    for (i, window) in windows.iter().enumerate() {
+/// An integer field as the body wrote it: any JSON integer, however large
+/// or negative, so that one outside the field's range gets the field's range
+/// error (serde_json reads an integer past 64 bits as a float, which an
+/// integer field would refuse as a wrong type). A number with a fraction or an
+/// exponent is no integer: like a string or `null` it is a wrong type
+/// (`OMS.0064`), as for any field.
+#[derive(Debug, Clone)]
+pub struct Integer(Box<str>);
+
+impl Integer {
+    /// The value, if it fits a `T`.
+    pub(crate) fn get<T: TryFrom<i128>>(&self) -> Option<T> {
+        self.0
+            .parse::<i128>()
+            .ok()
+            .and_then(|n| T::try_from(n).ok())
+    }
+}
+
+impl fmt::Display for Integer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(de::Error::custom("expected an integer"));
+        }
+        Ok(Self(text.into()))
+    }
+}
+
+/// A bandwidth window as a body of either dialect states it: `start`, `end`
+/// and `max_bandwidth`, all required.
+#[derive(Debug, Deserialize)]
+pub struct WindowIn {
+    start: String,
+    end: String,
+    max_bandwidth: Integer,
+}
+
+/// The windows a body states, for `Policy::parse`. An empty `start` or `end`
+/// is as missing as any empty required string (`OMS.1004`), not a bad
+/// `hh:mm`; a `max_bandwidth` outside the dialect's `bandwidth` range, however
+/// large or negative, is the dialect's `range_code`.
+pub(crate) fn windows(
+    stated: Vec<WindowIn>,
+    bandwidth: RangeInclusive<u64>,
+    range_code: &'static str,
+) -> Result<Vec<WindowSpec>, ApiError> {
+    let mut specs = Vec::with_capacity(stated.len());
+    for (i, window) in stated.into_iter().enumerate() {
         for (name, time) in [("start", &window.start), ("end", &window.end)] {
             if time.is_empty() {
                 return Err(ApiError::missing_param(format_args!(
@@ -150,8 +207,28 @@ pub(crate) fn window_times(windows: &[WindowSpec]) -> Result<(), ApiError> {
                 )));
             }
         }
+        let max_bandwidth = window
+            .max_bandwidth
+            .get::<u64>()
+            .filter(|b| bandwidth.contains(b))
+            .ok_or_else(|| {
+                ApiError::bandwidth(
+                    range_code,
+                    format_args!(
+                        "window {i} has max_bandwidth {}, outside {}–{} bytes/s",
+                        window.max_bandwidth,
+                        bandwidth.start(),
+                        bandwidth.end()
+                    ),
+                )
+            })?;
+        specs.push(WindowSpec {
+            start: window.start,
+            end: window.end,
+            max_bandwidth,
+        });
     }
-    Ok(())
+    Ok(specs)
 }
 
 /// Checks that `value` is one of the values the spec documents for `field`

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    ListFileJson, documented, key_len, list_file, non_empty, parse_json, policy_error, required,
-    window_times,
+    Integer, ListFileJson, WindowIn, documented, key_len, list_file, non_empty, parse_json,
+    policy_error, required, windows,
 };
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
@@ -18,7 +18,7 @@ use crate::model::{
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
-const MAX_THREAD_NUM: i64 = 50;
+const MAX_THREAD_NUM: u8 = 50;
 
 /// The cloud types `oms-v1-api.md` §2 lists for `src_node.cloud_type`
 /// (default Aliyun). It lists `dst_node.cloud_type` with no values: that the
@@ -89,23 +89,12 @@ impl From<TaskType> for TaskTypeJson {
     }
 }
 
-/// A bandwidth window: `{"start","end","max_bandwidth"}` (other fields are
-/// ignored, as in every body).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A bandwidth window as the task object shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowJson {
     start: String,
     end: String,
     max_bandwidth: u64,
-}
-
-impl From<WindowJson> for WindowSpec {
-    fn from(json: WindowJson) -> Self {
-        WindowSpec {
-            start: json.start,
-            end: json.end,
-            max_bandwidth: json.max_bandwidth,
-        }
-    }
 }
 
 impl From<WindowSpec> for WindowJson {
@@ -118,11 +107,13 @@ impl From<WindowSpec> for WindowJson {
     }
 }
 
-/// Validates a policy as the create and `PUT` bodies state it.
-fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
-    let specs: Vec<WindowSpec> = windows.into_iter().map(WindowSpec::from).collect();
-    window_times(&specs)?;
-    Policy::parse(&specs).map_err(policy_error)
+/// Validates a policy as the create and `PUT` bodies state it. A v1
+/// `max_bandwidth` may be any positive 64-bit integer (the v1 page's 5 MB/s to
+/// 10 GB/s, quoted in `oms-v2-api.md` §6, is not enforced); anything else, a
+/// negative or huge integer too, gets the code of a `max_bandwidth` of 0
+/// (`policy_error`).
+fn policy(stated: Vec<WindowIn>) -> Result<Policy, ApiError> {
+    Policy::parse(&windows(stated, 1..=u64::MAX, "OMS.0087")?).map_err(policy_error)
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,10 +153,10 @@ pub struct CreateBody {
     dst_node: DstNode,
     #[serde(rename = "enableKMS")]
     enable_kms: bool,
-    thread_num: i64,
+    thread_num: Integer,
     description: Option<String>,
     task_type: Option<TaskTypeJson>,
-    bandwidth_policy: Option<Vec<WindowJson>>,
+    bandwidth_policy: Option<Vec<WindowIn>>,
     #[serde(rename = "smnInfo")]
     smn_info: Option<Value>,
     source_cdn: Option<Value>,
@@ -217,9 +208,12 @@ impl CreateBody {
                 "`dst_node.object_key` is longer than {MAX_OBJECT_KEY_LEN} characters"
             )));
         }
-        let thread_num = u8::try_from(self.thread_num)
-            .ok()
-            .filter(|n| i64::from(*n) <= MAX_THREAD_NUM)
+        // Any integer outside 0–50, a huge or a negative one too, is the
+        // documented OMS.0059; a number that is no integer is a wrong type.
+        let thread_num = self
+            .thread_num
+            .get::<u8>()
+            .filter(|n| *n <= MAX_THREAD_NUM)
             .ok_or_else(ApiError::invalid_thread_num)?;
         let description = self.description.unwrap_or_default();
         if description.chars().count() > MAX_DESCRIPTION_LEN
@@ -328,7 +322,7 @@ impl StartKeys {
 
 #[derive(Debug, Deserialize)]
 struct PolicyChange {
-    bandwidth_policy: Vec<WindowJson>,
+    bandwidth_policy: Vec<WindowIn>,
 }
 
 /// `PUT …/task/{id}`: start, stop or a new bandwidth policy, validated.

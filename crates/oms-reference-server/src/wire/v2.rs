@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ListFileJson, documented, key_len, list_file, non_empty, required, window_times};
-use crate::bandwidth::{Policy, PolicyError, WindowSpec};
+use super::{ListFileJson, WindowIn, documented, key_len, list_file, non_empty, required, windows};
+use crate::bandwidth::{Policy, PolicyError};
 use crate::error::ApiError;
 use crate::model::{
     ConsistencyCheck, OverwriteMode, Priority, Status, StatusSet, StoragePolicy, TaskSpec,
@@ -252,8 +252,8 @@ enum CryptoType {
     Kms,
 }
 
-/// A bandwidth window (`BandwidthPolicyDto`): `start`, `end`, `max_bandwidth`, all required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A bandwidth window as the task object shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowJson {
     start: String,
     end: String,
@@ -272,30 +272,11 @@ fn policy_error(err: PolicyError) -> ApiError {
     ApiError::bandwidth(code, err)
 }
 
-/// Validates a policy as the create and bandwidth-policy bodies state it.
-pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
-    let specs: Vec<WindowSpec> = windows
-        .into_iter()
-        .map(|w| WindowSpec {
-            start: w.start,
-            end: w.end,
-            max_bandwidth: w.max_bandwidth,
-        })
-        .collect();
-    window_times(&specs)?;
-    if let Some((i, w)) = specs
-        .iter()
-        .enumerate()
-        .find(|(_, w)| !(MIN_BANDWIDTH..=MAX_BANDWIDTH).contains(&w.max_bandwidth))
-    {
-        return Err(ApiError::bandwidth(
-            "OMS.0084",
-            format_args!(
-                "window {i} has max_bandwidth {}, outside {MIN_BANDWIDTH}–{MAX_BANDWIDTH} bytes/s",
-                w.max_bandwidth
-            ),
-        ));
-    }
+/// Validates a policy as the create and bandwidth-policy bodies state it
+/// (`BandwidthPolicyDto`); a `max_bandwidth` outside the documented range is
+/// "range" (`OMS.0084`).
+pub fn policy(stated: Vec<WindowIn>) -> Result<Policy, ApiError> {
+    let specs = windows(stated, MIN_BANDWIDTH..=MAX_BANDWIDTH, "OMS.0084")?;
     Policy::parse(&specs).map_err(policy_error)
 }
 
@@ -370,7 +351,7 @@ pub struct CreateBody {
     task_type: Option<TaskTypeJson>,
     description: Option<String>,
     migrate_since: Option<i64>,
-    bandwidth_policy: Option<Vec<WindowJson>>,
+    bandwidth_policy: Option<Vec<WindowIn>>,
     source_cdn: Option<SourceCdn>,
     smn_config: Option<SmnConfig>,
     enable_metadata_migration: Option<bool>,
@@ -555,7 +536,7 @@ impl StartBody {
 /// `PUT …/tasks/{id}/bandwidth-policy`.
 #[derive(Debug, Deserialize)]
 pub struct BandwidthBody {
-    pub bandwidth_policy: Vec<WindowJson>,
+    pub bandwidth_policy: Vec<WindowIn>,
 }
 
 /// `{"id", "task_name"}`: the create answer.

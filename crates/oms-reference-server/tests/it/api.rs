@@ -370,6 +370,14 @@ async fn tokens_can_be_configured() {
         "Debug redacts secrets: {secret}"
     );
 }
+/// A create body with its `thread_num` written as `raw`, verbatim: a JSON
+/// value cannot hold an integer past 64 bits.
+fn with_thread_num(raw: &str) -> String {
+    let body = SUCCEEDING.replace("\"thread_num\": 5", &format!("\"thread_num\": {raw}"));
+    assert_ne!(body, SUCCEEDING, "the fixture states thread_num 5");
+    body
+}
+
 #[tokio::test]
 async fn body_errors_name_the_field() {
     let server = TestServer::new();
@@ -534,5 +542,59 @@ async fn empty_required_strings_are_missing() {
     let change = json!({"operation": "change_bandwidthpolicy", "bandwidth_policy": window("")});
     let reply = server.put(id, &change.to_string()).await;
     expect(&reply, 400, "OMS.1004", "PUT with an empty window start");
+    assert_eq!(server.get(id).await.json()["bandwidth_policy"], json!([]));
+}
+
+#[tokio::test]
+async fn integers_out_of_range_are_range_errors() {
+    let server = TestServer::new();
+    for raw in [
+        "99999999999999999999999",
+        "9223372036854775808",
+        "18446744073709551616",
+        "-1",
+        "-99999999999999999999999",
+        "51",
+    ] {
+        let reply = server
+            .call(Method::POST, "/task", &with_thread_num(raw))
+            .await;
+        if raw == "99999999999999999999999" {
+            snap("create_thread_num_huge", &reply);
+        }
+        expect(&reply, 400, "OMS.0059", raw);
+    }
+    // A number with a fraction or an exponent is no integer: a wrong type,
+    // like any other field's.
+    for raw in ["5.5", "5.0", "1e2", "\"5\"", "true", "null", "[5]"] {
+        let reply = server
+            .call(Method::POST, "/task", &with_thread_num(raw))
+            .await;
+        if raw == "5.5" {
+            snap("create_thread_num_float", &reply);
+        }
+        expect_naming(&reply, "OMS.0064", "`thread_num`", raw);
+    }
+    for raw in ["-1", "99999999999999999999999", "18446744073709551616"] {
+        let body = SUCCEEDING.replace(
+            "\"thread_num\": 5,",
+            &format!(
+                r#""thread_num": 5, "bandwidth_policy": [{{"start": "00:00", "end": "01:00", "max_bandwidth": {raw}}}],"#
+            ),
+        );
+        let reply = server.call(Method::POST, "/task", &body).await;
+        if raw == "-1" {
+            snap("create_bandwidth_negative", &reply);
+        }
+        expect(&reply, 400, "OMS.0087", raw);
+    }
+    assert_eq!(server.count().await, 0, "refused creates store nothing");
+    for bound in ["0", "50"] {
+        let id = server.create(&with_thread_num(bound)).await;
+        assert_eq!(server.get(id).await.json()["thread_num"].to_string(), bound);
+    }
+    let id = server.running_task().await;
+    let change = r#"{"operation": "change_bandwidthpolicy", "bandwidth_policy": [{"start": "00:00", "end": "01:00", "max_bandwidth": 99999999999999999999999}]}"#;
+    expect(&server.put(id, change).await, 400, "OMS.0087", "PUT");
     assert_eq!(server.get(id).await.json()["bandwidth_policy"], json!([]));
 }

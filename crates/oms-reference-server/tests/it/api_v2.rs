@@ -1143,3 +1143,46 @@ async fn v2_empty_required_strings_are_missing() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn v2_integers_out_of_range_are_range_errors() {
+    let server = TestServer::new();
+    let with_max = |raw: &str| {
+        v2_body("ok-source").replace(
+            "\"max_bandwidth\": 1048576",
+            &format!("\"max_bandwidth\": {raw}"),
+        )
+    };
+    for raw in ["-1", "99999999999999999999999", "18446744073709551616", "0"] {
+        let reply = server.v2(Method::POST, "", &with_max(raw)).await;
+        if raw == "99999999999999999999999" {
+            snap("v2_create_bandwidth_huge", &reply);
+        }
+        expect(&reply, 400, "OMS.0084", raw);
+    }
+    for raw in ["1048576.5", "\"fast\"", "null"] {
+        let reply = server.v2(Method::POST, "", &with_max(raw)).await;
+        expect_naming(
+            &reply,
+            "OMS.0064",
+            "`bandwidth_policy[0].max_bandwidth`",
+            raw,
+        );
+    }
+    assert_eq!(server.v2(Method::GET, "", "").await.json()["count"], 0);
+    let id = server.v2_create("long-source").await;
+    let policy =
+        r#"{"bandwidth_policy": [{"end": "12:00", "max_bandwidth": -5, "start": "00:00"}]}"#;
+    expect(
+        &server
+            .v2(Method::PUT, &format!("/{id}/bandwidth-policy"), policy)
+            .await,
+        400,
+        "OMS.0084",
+        "a negative max_bandwidth",
+    );
+    assert_eq!(
+        server.v2_get(id).await.json()["bandwidth_policy"],
+        json!([])
+    );
+}
