@@ -105,12 +105,39 @@ pub(crate) fn non_empty(field: &'static str, value: &str) -> Result<(), ApiError
     Ok(())
 }
 
+/// A required key: non-empty, at most 100 characters.
 pub(crate) fn key_len(field: &'static str, value: &str) -> Result<(), ApiError> {
     non_empty(field, value)?;
-    if value.chars().count() > MAX_KEY_LEN {
-        return Err(ApiError::invalid_params(format_args!(
-            "`{field}` is longer than {MAX_KEY_LEN} characters"
-        )));
+    optional_key(field, Some(value))
+}
+
+/// An optional key: at most 100 characters when given. An empty one is
+/// accepted, as no key, never called a missing required parameter: the spec
+/// gives optional keys a maximum and no minimum length (`oms-v1-api.md` §1,
+/// `oms-v2-api.md` §2.3), and the SDK sends whatever a caller set, validating
+/// nothing (`oms-v2-api.md` §2.1). (An optional field with documented values
+/// is another matter: "" is none of them, `OMS.0064`, see `documented`.)
+pub(crate) fn optional_key(field: &'static str, value: Option<&str>) -> Result<(), ApiError> {
+    match value {
+        Some(key) if key.chars().count() > MAX_KEY_LEN => Err(ApiError::invalid_params(
+            format_args!("`{field}` is longer than {MAX_KEY_LEN} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The source's keys: required unless the task reads URLs, which need none;
+/// then they are optional keys.
+pub(crate) fn source_keys(
+    task_type: TaskType,
+    ak: Option<&str>,
+    sk: Option<&str>,
+) -> Result<(), ApiError> {
+    for (field, key) in [("src_node.ak", ak), ("src_node.sk", sk)] {
+        match task_type {
+            TaskType::UrlList => optional_key(field, key)?,
+            _ => key_len(field, key.unwrap_or_default())?,
+        }
     }
     Ok(())
 }

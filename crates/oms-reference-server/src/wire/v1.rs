@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    Integer, ListFileJson, WindowIn, documented, key_len, list_file, non_empty, parse_json,
-    policy_error, required, windows,
+    Integer, ListFileJson, WindowIn, documented, key_len, list_file, non_empty, optional_key,
+    parse_json, policy_error, required, source_keys, windows,
 };
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
@@ -173,13 +173,11 @@ impl CreateBody {
             .map_or_else(TaskType::default, TaskType::from);
         let src = self.src_node;
         let dst = self.dst_node;
-        let by_url = task_type == TaskType::UrlList;
         non_empty("src_node.region", &src.region)?;
-        let src_bucket = if by_url {
+        source_keys(task_type, src.ak.as_deref(), src.sk.as_deref())?;
+        let src_bucket = if task_type == TaskType::UrlList {
             src.bucket.unwrap_or_default()
         } else {
-            key_len("src_node.ak", src.ak.as_deref().unwrap_or_default())?;
-            key_len("src_node.sk", src.sk.as_deref().unwrap_or_default())?;
             required("src_node.bucket", src.bucket)?
         };
         let (path, keys) = match src.object_key {
@@ -307,16 +305,17 @@ struct StartKeys {
 }
 
 impl StartKeys {
-    /// Checks the keys: each present, non-empty, at most 100 characters.
+    /// Checks the keys: the four required ones present, non-empty, and each
+    /// key at most 100 characters.
     fn validate(&self) -> Result<(), ApiError> {
         key_len("source_ak", &self.source_ak)?;
         key_len("source_sk", &self.source_sk)?;
         key_len("target_ak", &self.target_ak)?;
         key_len("target_sk", &self.target_sk)?;
-        if let Some(key) = &self.source_cdn_authentication_key {
-            key_len("source_cdn_authentication_key", key)?;
-        }
-        Ok(())
+        optional_key(
+            "source_cdn_authentication_key",
+            self.source_cdn_authentication_key.as_deref(),
+        )
     }
 }
 

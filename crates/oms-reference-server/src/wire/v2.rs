@@ -7,7 +7,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ListFileJson, WindowIn, documented, key_len, list_file, non_empty, required, windows};
+use super::{
+    ListFileJson, WindowIn, documented, key_len, list_file, non_empty, optional_key, required,
+    source_keys, windows,
+};
 use crate::bandwidth::{Policy, PolicyError};
 use crate::error::ApiError;
 use crate::model::{
@@ -388,14 +391,13 @@ impl CreateBody {
             &CLOUD_TYPES,
             "cloud type",
         )?;
+        source_keys(task_type, src.ak.as_deref(), src.sk.as_deref())?;
         let (src_region, src_bucket) = if task_type == TaskType::UrlList {
             (
                 src.region.unwrap_or_default(),
                 src.bucket.unwrap_or_default(),
             )
         } else {
-            key_len("src_node.ak", src.ak.as_deref().unwrap_or_default())?;
-            key_len("src_node.sk", src.sk.as_deref().unwrap_or_default())?;
             (
                 required("src_node.region", src.region)?,
                 required("src_node.bucket", src.bucket)?,
@@ -524,9 +526,7 @@ impl StartBody {
                 &self.source_cdn_authentication_key,
             ),
         ] {
-            if let Some(value) = value {
-                key_len(field, value)?;
-            }
+            optional_key(field, value.as_deref())?;
         }
         token_len("src_security_token", self.src_security_token.as_deref())?;
         token_len("dst_security_token", self.dst_security_token.as_deref())

@@ -370,6 +370,7 @@ async fn tokens_can_be_configured() {
         "Debug redacts secrets: {secret}"
     );
 }
+
 /// A create body with its `thread_num` written as `raw`, verbatim: a JSON
 /// value cannot hold an integer past 64 bits.
 fn with_thread_num(raw: &str) -> String {
@@ -597,4 +598,54 @@ async fn integers_out_of_range_are_range_errors() {
     let change = r#"{"operation": "change_bandwidthpolicy", "bandwidth_policy": [{"start": "00:00", "end": "01:00", "max_bandwidth": 99999999999999999999999}]}"#;
     expect(&server.put(id, change).await, 400, "OMS.0087", "PUT");
     assert_eq!(server.get(id).await.json()["bandwidth_policy"], json!([]));
+}
+
+#[tokio::test]
+async fn empty_optional_strings_are_not_missing() {
+    let server = TestServer::new();
+    let id = server.running_task().await;
+    server.stop_and_settle(id).await;
+    let start = with_field(START_KEYS, "/source_cdn_authentication_key", json!(""));
+    expect_ok(&server.put(id, &start).await, "an empty optional key");
+    server.advance(10);
+    assert_eq!(server.status(id).await, 2, "started");
+    server.stop_and_settle(id).await;
+    let long = with_field(
+        START_KEYS,
+        "/source_cdn_authentication_key",
+        json!("k".repeat(101)),
+    );
+    expect(
+        &server.put(id, &long).await,
+        400,
+        "OMS.0064",
+        "a long optional key",
+    );
+
+    // The create body's CDN key is optional too.
+    let cdn = json!({"domain": "cdn.example.com", "protocol": "https",
+        "authentication_type": "NONE", "authentication_key": ""});
+    server
+        .create(&with_field(SUCCEEDING, "/source_cdn", cdn))
+        .await;
+
+    // A url_list task needs no source keys; those it is given are checked.
+    let mut by_url: serde_json::Value = serde_json::from_str(SUCCEEDING).unwrap();
+    by_url["task_type"] = json!("url_list");
+    by_url["src_node"]["list_file"] = json!({"obs_bucket": "lists", "list_file_key": "urls.txt"});
+    let by_url = by_url.to_string();
+    for (field, value) in [("ak", ""), ("sk", "")] {
+        let body = with_field(&by_url, &format!("/src_node/{field}"), json!(value));
+        server.create(&body).await;
+    }
+    let long = with_field(&by_url, "/src_node/ak", json!("k".repeat(101)));
+    let reply = server.call(Method::POST, "/task", &long).await;
+    snap("create_url_list_long_ak", &reply);
+    expect(
+        &reply,
+        400,
+        "OMS.0064",
+        "a url_list source key over 100 characters",
+    );
+    assert_eq!(server.count().await, 4);
 }

@@ -1036,6 +1036,7 @@ async fn terraform_shaped_requests_are_accepted() {
     assert!(answer.contains("OMS.1009"), "get: {answer}");
     server.stop().await;
 }
+
 /// Unknown fields are ignored at every level of every body of both dialects
 /// (`oms-v2-api.md` §2.1: "A server should ignore unknown fields"), bandwidth
 /// windows included.
@@ -1185,4 +1186,46 @@ async fn v2_integers_out_of_range_are_range_errors() {
         server.v2_get(id).await.json()["bandwidth_policy"],
         json!([])
     );
+}
+
+#[tokio::test]
+async fn v2_empty_optional_strings_are_not_missing() {
+    let server = TestServer::new();
+    let id = server.v2_create("long-source").await;
+    server.advance(150);
+    for field in ["src_ak", "src_sk", "source_cdn_authentication_key"] {
+        server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+        server.advance(PAUSE_MS);
+        let start = with_field(V2_START, &format!("/{field}"), json!(""));
+        let reply = server
+            .v2(Method::POST, &format!("/{id}/start"), &start)
+            .await;
+        expect_ok(&reply, &format!("an empty {field}"));
+    }
+    let cdn = json!({"domain": "cdn.example.com", "protocol": "https",
+        "authentication_type": "NONE", "authentication_key": ""});
+    let with_cdn = with_field(&v2_body("ok-source"), "/source_cdn", cdn);
+    expect_ok(
+        &server.v2(Method::POST, "", &with_cdn).await,
+        "an empty source_cdn.authentication_key",
+    );
+    let mut by_url: Value = serde_json::from_str(&v2_body("ok-source")).unwrap();
+    by_url["task_type"] = json!("url_list");
+    by_url["src_node"] = json!({"list_file": {"list_file_key": "urls.txt", "obs_bucket": "lists"}});
+    let by_url = by_url.to_string();
+    let long = with_field(&by_url, "/src_node/sk", json!("k".repeat(101)));
+    let reply = server.v2(Method::POST, "", &long).await;
+    snap("v2_create_url_list_long_sk", &reply);
+    expect(
+        &reply,
+        400,
+        "OMS.0064",
+        "a url_list source key over 100 characters",
+    );
+    let short = with_field(&by_url, "/src_node/sk", json!(""));
+    assert_eq!(
+        server.v2(Method::POST, "", &short).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(server.v2(Method::GET, "", "").await.json()["count"], 3);
 }
