@@ -13,8 +13,8 @@ use super::extract::{Body, DeleteShape, ProjectPath, TaskPath, json};
 use super::ops::{self, Page};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::wire;
 use crate::wire::v1::{CreateBody, Created, ListParams, Operation, TaskOut, task_name};
-use crate::wire::{self, v1};
 
 /// The v1 routes, each under `/v1/{project_id}/objectstorage`.
 pub(super) fn routes() -> Router<AppState> {
@@ -63,15 +63,11 @@ async fn update(
     path: TaskPath,
     Body(body): Body,
 ) -> Result<StatusCode, ApiError> {
-    let operation = wire::parse_json::<Operation>(&body)?;
-    operation.validate()?;
     let (project, id) = (&path.project, path.task.0);
-    match operation {
-        Operation::Start { .. } => ops::start(&state, project, id).await?,
+    match Operation::parse(&body)? {
+        Operation::Start => ops::start(&state, project, id).await?,
         Operation::Stop => ops::stop(&state, project, id).await?,
-        Operation::ChangeBandwidthpolicy { bandwidth_policy } => {
-            ops::set_policy(&state, project, id, v1::policy(bandwidth_policy)?)?;
-        }
+        Operation::ChangeBandwidthpolicy(policy) => ops::set_policy(&state, project, id, policy)?,
     }
     Ok(StatusCode::OK)
 }

@@ -6,15 +6,27 @@
 //!
 //! This module holds what every dialect's bodies share: JSON parsing with OMS
 //! error codes, and the field checks of the create and start bodies.
+//!
+//! Every body of both dialects ignores the fields it does not know, at every
+//! level (bandwidth windows included): "A server should ignore unknown
+//! fields" (`oms-v2-api.md` §2.1, inferred there from the 2020 docs and
+//! Terraform still sending `enable_kms`, which SDK 3.1.219 no longer has). The
+//! official SDK also sends every field of its models that a caller sets, more
+//! than this server reads (`kms_key_id`, `list_file_num`, …): refusing them
+//! would refuse the SDK. No struct here denies unknown fields.
 
 pub mod v1;
 pub mod v2;
 
-use serde::Deserialize;
+use std::fmt;
+use std::ops::RangeInclusive;
 
-use crate::bandwidth::PolicyError;
+use serde::{Deserialize, Deserializer, de};
+use serde_json::value::RawValue;
+
+use crate::bandwidth::{PolicyError, WindowSpec};
 use crate::error::ApiError;
-use crate::model::{Status, StatusSet};
+use crate::model::{ListFile, Status, StatusSet, TaskType};
 
 const MAX_KEY_LEN: usize = 100;
 
@@ -28,26 +40,55 @@ pub(crate) fn states_named(code: u8, status_code: fn(Status) -> u8) -> Option<St
     (!states.is_empty()).then(|| StatusSet::of(&states))
 }
 
-/// Parses a JSON body, mapping serde's failure to the OMS code for it.
+/// Parses a JSON body, mapping serde's failure to the OMS code for it. A
+/// refusal names the field it is about by its path in the body
+/// (`src_node.region`, `bandwidth_policy[0].max_bandwidth`); it never quotes
+/// the value, which may be a secret.
 pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|err| {
-        let msg = err.to_string();
-        if err.is_data() {
-            // serde's "missing field `x`" names no value, so it is safe to echo;
-            // other data errors may quote a value (a secret), so only the position is given.
-            if msg.starts_with("missing field") {
-                ApiError::missing_param(msg)
-            } else {
-                ApiError::invalid_params(format_args!(
-                    "wrong type or value at line {} column {}",
-                    err.line(),
-                    err.column()
-                ))
-            }
-        } else {
-            ApiError::not_json(format_args!("line {} column {}", err.line(), err.column()))
-        }
-    })
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(refusal)?;
+    // As `serde_json::from_slice` does: nothing but whitespace may follow.
+    de.end().map_err(|err| not_json(&err))?;
+    Ok(value)
+}
+
+/// A body that is no JSON, at the position where it stops being JSON.
+fn not_json(err: &serde_json::Error) -> ApiError {
+    ApiError::not_json(format_args!("line {} column {}", err.line(), err.column()))
+}
+
+fn refusal(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let err = err.into_inner();
+    if !err.is_data() {
+        return not_json(&err);
+    }
+    // serde's "missing field `x`" is raised by the object that lacks `x`, so
+    // the path is that object's.
+    let message = err.to_string();
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field)
+    {
+        return match path.as_str() {
+            "." => ApiError::missing_param(format_args!("`{field}`")),
+            object => ApiError::missing_param(format_args!("`{object}.{field}`")),
+        };
+    }
+    let subject = match path.as_str() {
+        "." => "the body".to_owned(),
+        field => format!("`{field}`"),
+    };
+    // serde gives no position for an error it finds in content it buffered
+    // first (an internally tagged or untagged enum): only a real one is shown.
+    match err.line() {
+        0 => ApiError::invalid_params(format_args!("{subject} has a wrong type or value")),
+        line => ApiError::invalid_params(format_args!(
+            "{subject} has a wrong type or value at line {line} column {}",
+            err.column()
+        )),
+    }
 }
 
 pub(crate) fn required(field: &'static str, value: Option<String>) -> Result<String, ApiError> {
@@ -64,14 +105,173 @@ pub(crate) fn non_empty(field: &'static str, value: &str) -> Result<(), ApiError
     Ok(())
 }
 
+/// A required key: non-empty, at most 100 characters.
 pub(crate) fn key_len(field: &'static str, value: &str) -> Result<(), ApiError> {
     non_empty(field, value)?;
-    if value.chars().count() > MAX_KEY_LEN {
-        return Err(ApiError::invalid_params(format_args!(
-            "`{field}` is longer than {MAX_KEY_LEN} characters"
-        )));
+    optional_key(field, Some(value))
+}
+
+/// An optional key: at most 100 characters when given. An empty one is
+/// accepted, as no key, never called a missing required parameter: the spec
+/// gives optional keys a maximum and no minimum length (`oms-v1-api.md` §1,
+/// `oms-v2-api.md` §2.3), and the SDK sends whatever a caller set, validating
+/// nothing (`oms-v2-api.md` §2.1). (An optional field with documented values
+/// is another matter: "" is none of them, `OMS.0064`, see `documented`.)
+pub(crate) fn optional_key(field: &'static str, value: Option<&str>) -> Result<(), ApiError> {
+    match value {
+        Some(key) if key.chars().count() > MAX_KEY_LEN => Err(ApiError::invalid_params(
+            format_args!("`{field}` is longer than {MAX_KEY_LEN} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The source's keys: required unless the task reads URLs, which need none;
+/// then they are optional keys.
+pub(crate) fn source_keys(
+    task_type: TaskType,
+    ak: Option<&str>,
+    sk: Option<&str>,
+) -> Result<(), ApiError> {
+    for (field, key) in [("src_node.ak", ak), ("src_node.sk", sk)] {
+        match task_type {
+            TaskType::UrlList => optional_key(field, key)?,
+            _ => key_len(field, key.unwrap_or_default())?,
+        }
     }
     Ok(())
+}
+
+/// `src_node.list_file` of either dialect (v2 adds `list_file_num`, which
+/// the simulated source does not need).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListFileJson {
+    obs_bucket: String,
+    list_file_key: String,
+}
+
+/// The list file of a create body: required for a list or url_list task,
+/// and whenever it is given its two keys are required, so empty is missing.
+pub(crate) fn list_file(
+    task_type: TaskType,
+    list_file: Option<ListFileJson>,
+) -> Result<Option<ListFile>, ApiError> {
+    let Some(list_file) = list_file else {
+        if matches!(task_type, TaskType::List | TaskType::UrlList) {
+            return Err(ApiError::missing_param("`src_node.list_file`"));
+        }
+        return Ok(None);
+    };
+    non_empty("src_node.list_file.obs_bucket", &list_file.obs_bucket)?;
+    non_empty("src_node.list_file.list_file_key", &list_file.list_file_key)?;
+    Ok(Some(ListFile {
+        obs_bucket: list_file.obs_bucket,
+        list_file_key: list_file.list_file_key,
+    }))
+}
+
+/// An integer field as the body wrote it: any JSON integer, however large
+/// or negative, so that one outside the field's range gets the field's range
+/// error (serde_json reads an integer past 64 bits as a float, which an
+/// integer field would refuse as a wrong type). A number with a fraction or an
+/// exponent is no integer: like a string or `null` it is a wrong type
+/// (`OMS.0064`), as for any field.
+#[derive(Debug, Clone)]
+pub struct Integer(Box<str>);
+
+impl Integer {
+    /// The value, if it fits a `T`.
+    pub(crate) fn get<T: TryFrom<i128>>(&self) -> Option<T> {
+        self.0
+            .parse::<i128>()
+            .ok()
+            .and_then(|n| T::try_from(n).ok())
+    }
+}
+
+impl fmt::Display for Integer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(de::Error::custom("expected an integer"));
+        }
+        Ok(Self(text.into()))
+    }
+}
+
+/// A bandwidth window as a body of either dialect states it: `start`, `end`
+/// and `max_bandwidth`, all required.
+#[derive(Debug, Deserialize)]
+pub struct WindowIn {
+    start: String,
+    end: String,
+    max_bandwidth: Integer,
+}
+
+/// The windows a body states, for `Policy::parse`. An empty `start` or `end`
+/// is as missing as any empty required string (`OMS.1004`), not a bad
+/// `hh:mm`; a `max_bandwidth` outside the dialect's `bandwidth` range, however
+/// large or negative, is the dialect's `range_code`.
+pub(crate) fn windows(
+    stated: Vec<WindowIn>,
+    bandwidth: RangeInclusive<u64>,
+    range_code: &'static str,
+) -> Result<Vec<WindowSpec>, ApiError> {
+    let mut specs = Vec::with_capacity(stated.len());
+    for (i, window) in stated.into_iter().enumerate() {
+        for (name, time) in [("start", &window.start), ("end", &window.end)] {
+            if time.is_empty() {
+                return Err(ApiError::missing_param(format_args!(
+                    "`bandwidth_policy[{i}].{name}`"
+                )));
+            }
+        }
+        let max_bandwidth = window
+            .max_bandwidth
+            .get::<u64>()
+            .filter(|b| bandwidth.contains(b))
+            .ok_or_else(|| {
+                ApiError::bandwidth(
+                    range_code,
+                    format_args!(
+                        "window {i} has max_bandwidth {}, outside {}–{} bytes/s",
+                        window.max_bandwidth,
+                        bandwidth.start(),
+                        bandwidth.end()
+                    ),
+                )
+            })?;
+        specs.push(WindowSpec {
+            start: window.start,
+            end: window.end,
+            max_bandwidth,
+        });
+    }
+    Ok(specs)
+}
+
+/// Checks that `value` is one of the values the spec documents for `field`
+/// (`OMS.0064` otherwise; `kind` names what they are in the message).
+pub(crate) fn documented(
+    field: &'static str,
+    value: &str,
+    values: &[&str],
+    kind: &str,
+) -> Result<(), ApiError> {
+    if values.contains(&value) {
+        return Ok(());
+    }
+    Err(ApiError::invalid_params(format_args!(
+        "`{field}` is not a documented {kind}"
+    )))
 }
 
 /// Maps a policy refusal to its code (OMS.0083–0087, the reference's choice).

@@ -1,21 +1,41 @@
 //! OMS v1 on the wire (`oms-v1-api.md`): the create, `PUT` and list request
 //! forms, validated into the domain's [`TaskSpec`] and [`Policy`], and the task
-//! object and status codes rendered from a [`TaskView`].
+//! object and status codes rendered from a [`TaskView`]. Unknown fields are
+//! ignored at every level of every body, as in v2 (see `wire`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{key_len, non_empty, policy_error, required};
+use super::{
+    Integer, ListFileJson, WindowIn, documented, key_len, list_file, non_empty, optional_key,
+    parse_json, policy_error, required, source_keys, windows,
+};
 use crate::bandwidth::{Policy, WindowSpec};
 use crate::error::ApiError;
 use crate::model::{
-    ConsistencyCheck, ListFile, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec,
-    TaskType, TaskView,
+    ConsistencyCheck, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec, TaskType, TaskView,
 };
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
-const MAX_THREAD_NUM: i64 = 50;
+const MAX_THREAD_NUM: u8 = 50;
+
+/// The cloud types `oms-v1-api.md` §2 lists for `src_node.cloud_type`
+/// (default Aliyun). It lists `dst_node.cloud_type` with no values: that the
+/// same set applies there is inferred, the page naming one set of cloud types
+/// (default HuaweiCloud, the service's own). v2 documents three more (Azure,
+/// Google, UCloud, `wire::v2`), which v1 does not.
+const CLOUD_TYPES: [&str; 9] = [
+    "AWS",
+    "Aliyun",
+    "Tencent",
+    "HuaweiCloud",
+    "QingCloud",
+    "KingsoftCloud",
+    "Baidu",
+    "Qiniu",
+    "URLSource",
+];
 
 /// The v1 status code of a state. v1 has no code for retrying or pausing:
 /// both show as 2 (running), since like a running task they hold a slot and
@@ -69,23 +89,12 @@ impl From<TaskType> for TaskTypeJson {
     }
 }
 
-/// A bandwidth window: `{"start","end","max_bandwidth"}`, nothing else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A bandwidth window as the task object shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowJson {
     start: String,
     end: String,
     max_bandwidth: u64,
-}
-
-impl From<WindowJson> for WindowSpec {
-    fn from(json: WindowJson) -> Self {
-        WindowSpec {
-            start: json.start,
-            end: json.end,
-            max_bandwidth: json.max_bandwidth,
-        }
-    }
 }
 
 impl From<WindowSpec> for WindowJson {
@@ -98,10 +107,13 @@ impl From<WindowSpec> for WindowJson {
     }
 }
 
-/// Validates a policy as the create and `PUT` bodies state it.
-pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
-    let specs: Vec<WindowSpec> = windows.into_iter().map(WindowSpec::from).collect();
-    Policy::parse(&specs).map_err(policy_error)
+/// Validates a policy as the create and `PUT` bodies state it. A v1
+/// `max_bandwidth` may be any positive 64-bit integer (the v1 page's 5 MB/s to
+/// 10 GB/s, quoted in `oms-v2-api.md` §6, is not enforced); anything else, a
+/// negative or huge integer too, gets the code of a `max_bandwidth` of 0
+/// (`policy_error`).
+fn policy(stated: Vec<WindowIn>) -> Result<Policy, ApiError> {
+    Policy::parse(&windows(stated, 1..=u64::MAX, "OMS.0087")?).map_err(policy_error)
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,21 +122,6 @@ enum ObjectKey {
     One(String),
     Many(Vec<String>),
     Keys { path: String, keys: Vec<String> },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct ListFileJson {
-    obs_bucket: String,
-    list_file_key: String,
-}
-
-impl From<ListFileJson> for ListFile {
-    fn from(json: ListFileJson) -> Self {
-        ListFile {
-            obs_bucket: json.obs_bucket,
-            list_file_key: json.list_file_key,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,10 +153,10 @@ pub struct CreateBody {
     dst_node: DstNode,
     #[serde(rename = "enableKMS")]
     enable_kms: bool,
-    thread_num: i64,
+    thread_num: Integer,
     description: Option<String>,
     task_type: Option<TaskTypeJson>,
-    bandwidth_policy: Option<Vec<WindowJson>>,
+    bandwidth_policy: Option<Vec<WindowIn>>,
     #[serde(rename = "smnInfo")]
     smn_info: Option<Value>,
     source_cdn: Option<Value>,
@@ -176,29 +173,29 @@ impl CreateBody {
             .map_or_else(TaskType::default, TaskType::from);
         let src = self.src_node;
         let dst = self.dst_node;
-        let by_url = task_type == TaskType::UrlList;
         non_empty("src_node.region", &src.region)?;
-        let src_bucket = if by_url {
+        source_keys(task_type, src.ak.as_deref(), src.sk.as_deref())?;
+        let src_bucket = if task_type == TaskType::UrlList {
             src.bucket.unwrap_or_default()
         } else {
-            key_len("src_node.ak", src.ak.as_deref().unwrap_or_default())?;
-            key_len("src_node.sk", src.sk.as_deref().unwrap_or_default())?;
             required("src_node.bucket", src.bucket)?
         };
-        let src_object_key = match src.object_key {
-            Some(ObjectKey::One(key)) => vec![key],
-            Some(ObjectKey::Many(keys)) => keys,
-            Some(ObjectKey::Keys { path, keys }) => {
-                keys.into_iter().map(|k| format!("{path}{k}")).collect()
-            }
-            None => Vec::new(),
+        let (path, keys) = match src.object_key {
+            Some(ObjectKey::One(key)) => (String::new(), vec![key]),
+            Some(ObjectKey::Many(keys)) => (String::new(), keys),
+            Some(ObjectKey::Keys { path, keys }) => (path, keys),
+            None => (String::new(), Vec::new()),
         };
-        if matches!(task_type, TaskType::Object | TaskType::Prefix) && src_object_key.is_empty() {
+        // An object or prefix task must name what it migrates, and an empty
+        // key names nothing: missing, like an empty list. (v2 differs: its
+        // `[""]` is documented to migrate the whole bucket.)
+        if matches!(task_type, TaskType::Object | TaskType::Prefix)
+            && (keys.is_empty() || keys.iter().any(String::is_empty))
+        {
             return Err(ApiError::missing_param("`src_node.object_key`"));
         }
-        if matches!(task_type, TaskType::List | TaskType::UrlList) && src.list_file.is_none() {
-            return Err(ApiError::missing_param("`src_node.list_file`"));
-        }
+        let src_object_key = keys.into_iter().map(|k| format!("{path}{k}")).collect();
+        let src_list_file = list_file(task_type, src.list_file)?;
         non_empty("dst_node.region", &dst.region)?;
         key_len("dst_node.ak", &dst.ak)?;
         key_len("dst_node.sk", &dst.sk)?;
@@ -209,9 +206,12 @@ impl CreateBody {
                 "`dst_node.object_key` is longer than {MAX_OBJECT_KEY_LEN} characters"
             )));
         }
-        let thread_num = u8::try_from(self.thread_num)
-            .ok()
-            .filter(|n| i64::from(*n) <= MAX_THREAD_NUM)
+        // Any integer outside 0–50, a huge or a negative one too, is the
+        // documented OMS.0059; a number that is no integer is a wrong type.
+        let thread_num = self
+            .thread_num
+            .get::<u8>()
+            .filter(|n| *n <= MAX_THREAD_NUM)
             .ok_or_else(ApiError::invalid_thread_num)?;
         let description = self.description.unwrap_or_default();
         if description.chars().count() > MAX_DESCRIPTION_LEN
@@ -219,18 +219,32 @@ impl CreateBody {
         {
             return Err(ApiError::invalid_description());
         }
+        let src_cloud_type = src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned());
+        documented(
+            "src_node.cloud_type",
+            &src_cloud_type,
+            &CLOUD_TYPES,
+            "cloud type",
+        )?;
+        let dst_cloud_type = dst.cloud_type.unwrap_or_else(|| "HuaweiCloud".to_owned());
+        documented(
+            "dst_node.cloud_type",
+            &dst_cloud_type,
+            &CLOUD_TYPES,
+            "cloud type",
+        )?;
         let policy = policy(self.bandwidth_policy.unwrap_or_default())?;
         let spec = TaskSpec {
             src_region: src.region,
             src_bucket,
             src_object_key,
-            src_cloud_type: src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned()),
-            src_list_file: src.list_file.map(ListFile::from),
+            src_cloud_type,
+            src_list_file,
             src_app_id: src.app_id,
             dst_region: dst.region,
             dst_bucket: dst.bucket,
             dst_object_key: dst.object_key,
-            dst_cloud_type: dst.cloud_type.unwrap_or_else(|| "HuaweiCloud".to_owned()),
+            dst_cloud_type,
             enable_kms: self.enable_kms,
             thread_num,
             description,
@@ -261,48 +275,80 @@ fn without_secrets(mut source_cdn: Value) -> Value {
     source_cdn
 }
 
-/// `PUT …/task/{id}`: the body's `operation` picks the variant.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "operation", rename_all = "snake_case")]
-pub enum Operation {
-    Start {
-        source_ak: String,
-        source_sk: String,
-        target_ak: String,
-        target_sk: String,
-        source_cdn_authentication_key: Option<String>,
-        // Accepted and validated as a bool; the simulated source re-transfers the
-        // same remainder either way.
-        #[serde(rename = "migration_failed_object")]
-        _migration_failed_object: Option<bool>,
-    },
+/// The operations of `PUT …/task/{id}`, which the body's `operation` names.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OperationName {
+    Start,
     Stop,
-    ChangeBandwidthpolicy {
-        bandwidth_policy: Vec<WindowJson>,
-    },
+    ChangeBandwidthpolicy,
+}
+
+/// The field every `PUT` body has.
+#[derive(Debug, Deserialize)]
+struct Tagged {
+    operation: OperationName,
+}
+
+/// The keys of a start: the four required, the CDN key optional.
+#[derive(Debug, Deserialize)]
+struct StartKeys {
+    source_ak: String,
+    source_sk: String,
+    target_ak: String,
+    target_sk: String,
+    source_cdn_authentication_key: Option<String>,
+    // Accepted and validated as a bool; the simulated source re-transfers the
+    // same remainder either way.
+    #[serde(rename = "migration_failed_object")]
+    _migration_failed_object: Option<bool>,
+}
+
+impl StartKeys {
+    /// Checks the keys: the four required ones present, non-empty, and each
+    /// key at most 100 characters.
+    fn validate(&self) -> Result<(), ApiError> {
+        key_len("source_ak", &self.source_ak)?;
+        key_len("source_sk", &self.source_sk)?;
+        key_len("target_ak", &self.target_ak)?;
+        key_len("target_sk", &self.target_sk)?;
+        optional_key(
+            "source_cdn_authentication_key",
+            self.source_cdn_authentication_key.as_deref(),
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyChange {
+    bandwidth_policy: Vec<WindowIn>,
+}
+
+/// `PUT …/task/{id}`: start, stop or a new bandwidth policy, validated.
+#[derive(Debug)]
+pub enum Operation {
+    Start,
+    Stop,
+    ChangeBandwidthpolicy(Policy),
 }
 
 impl Operation {
-    /// Checks the start keys: each present, non-empty, at most 100 characters.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        if let Operation::Start {
-            source_ak,
-            source_sk,
-            target_ak,
-            target_sk,
-            source_cdn_authentication_key,
-            ..
-        } = self
-        {
-            key_len("source_ak", source_ak)?;
-            key_len("source_sk", source_sk)?;
-            key_len("target_ak", target_ak)?;
-            key_len("target_sk", target_sk)?;
-            if let Some(key) = source_cdn_authentication_key {
-                key_len("source_cdn_authentication_key", key)?;
+    /// Parses and validates a `PUT` body: first its `operation`, then the
+    /// body again as that operation's form. (An internally tagged enum would
+    /// read the form from a copy serde buffers, where an error loses its
+    /// field and its position in the body.)
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let Tagged { operation } = parse_json(body)?;
+        Ok(match operation {
+            OperationName::Start => {
+                parse_json::<StartKeys>(body)?.validate()?;
+                Self::Start
             }
-        }
-        Ok(())
+            OperationName::Stop => Self::Stop,
+            OperationName::ChangeBandwidthpolicy => Self::ChangeBandwidthpolicy(policy(
+                parse_json::<PolicyChange>(body)?.bandwidth_policy,
+            )?),
+        })
     }
 }
 

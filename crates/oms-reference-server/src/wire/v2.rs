@@ -1,18 +1,21 @@
 //! OMS v2 on the wire (`oms-v2-api.md` §2): the create, start, bandwidth and
 //! list request forms, validated into the domain's [`TaskSpec`] and
 //! [`Policy`], and the task object and status codes rendered from a
-//! [`TaskView`]. Unknown fields are ignored everywhere (the 2020 docs and
-//! Terraform still send `enable_kms`), and secrets are dropped here.
+//! [`TaskView`]. Unknown fields are ignored at every level of every body
+//! (see `wire`), and secrets are dropped here.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{key_len, non_empty, required};
-use crate::bandwidth::{Policy, PolicyError, WindowSpec};
+use super::{
+    ListFileJson, WindowIn, documented, key_len, list_file, non_empty, optional_key, required,
+    source_keys, windows,
+};
+use crate::bandwidth::{Policy, PolicyError};
 use crate::error::ApiError;
 use crate::model::{
-    ConsistencyCheck, ListFile, OverwriteMode, Priority, Status, StatusSet, StoragePolicy,
-    TaskSpec, TaskType, TaskView, task_name,
+    ConsistencyCheck, OverwriteMode, Priority, Status, StatusSet, StoragePolicy, TaskSpec,
+    TaskType, TaskView, task_name,
 };
 
 const MAX_SAVE_PREFIX_LEN: usize = 1024;
@@ -252,8 +255,8 @@ enum CryptoType {
     Kms,
 }
 
-/// A bandwidth window (`BandwidthPolicyDto`): `start`, `end`, `max_bandwidth`, all required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A bandwidth window as the task object shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowJson {
     start: String,
     end: String,
@@ -272,36 +275,12 @@ fn policy_error(err: PolicyError) -> ApiError {
     ApiError::bandwidth(code, err)
 }
 
-/// Validates a policy as the create and bandwidth-policy bodies state it.
-pub fn policy(windows: Vec<WindowJson>) -> Result<Policy, ApiError> {
-    if let Some((i, w)) = windows
-        .iter()
-        .enumerate()
-        .find(|(_, w)| !(MIN_BANDWIDTH..=MAX_BANDWIDTH).contains(&w.max_bandwidth))
-    {
-        return Err(ApiError::bandwidth(
-            "OMS.0084",
-            format_args!(
-                "window {i} has max_bandwidth {}, outside {MIN_BANDWIDTH}–{MAX_BANDWIDTH} bytes/s",
-                w.max_bandwidth
-            ),
-        ));
-    }
-    let specs: Vec<WindowSpec> = windows
-        .into_iter()
-        .map(|w| WindowSpec {
-            start: w.start,
-            end: w.end,
-            max_bandwidth: w.max_bandwidth,
-        })
-        .collect();
+/// Validates a policy as the create and bandwidth-policy bodies state it
+/// (`BandwidthPolicyDto`); a `max_bandwidth` outside the documented range is
+/// "range" (`OMS.0084`).
+pub fn policy(stated: Vec<WindowIn>) -> Result<Policy, ApiError> {
+    let specs = windows(stated, MIN_BANDWIDTH..=MAX_BANDWIDTH, "OMS.0084")?;
     Policy::parse(&specs).map_err(policy_error)
-}
-
-#[derive(Debug, Deserialize)]
-struct ListFileJson {
-    list_file_key: String,
-    obs_bucket: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -375,7 +354,7 @@ pub struct CreateBody {
     task_type: Option<TaskTypeJson>,
     description: Option<String>,
     migrate_since: Option<i64>,
-    bandwidth_policy: Option<Vec<WindowJson>>,
+    bandwidth_policy: Option<Vec<WindowIn>>,
     source_cdn: Option<SourceCdn>,
     smn_config: Option<SmnConfig>,
     enable_metadata_migration: Option<bool>,
@@ -406,28 +385,26 @@ impl CreateBody {
         let src = self.src_node;
         let dst = self.dst_node;
         let cloud_type = src.cloud_type.unwrap_or_else(|| "Aliyun".to_owned());
-        if !CLOUD_TYPES.contains(&cloud_type.as_str()) {
-            return Err(ApiError::invalid_params(
-                "`src_node.cloud_type` is not a documented cloud type",
-            ));
-        }
+        documented(
+            "src_node.cloud_type",
+            &cloud_type,
+            &CLOUD_TYPES,
+            "cloud type",
+        )?;
+        source_keys(task_type, src.ak.as_deref(), src.sk.as_deref())?;
         let (src_region, src_bucket) = if task_type == TaskType::UrlList {
             (
                 src.region.unwrap_or_default(),
                 src.bucket.unwrap_or_default(),
             )
         } else {
-            key_len("src_node.ak", src.ak.as_deref().unwrap_or_default())?;
-            key_len("src_node.sk", src.sk.as_deref().unwrap_or_default())?;
             (
                 required("src_node.region", src.region)?,
                 required("src_node.bucket", src.bucket)?,
             )
         };
         token_len("src_node.security_token", src.security_token.as_deref())?;
-        if matches!(task_type, TaskType::List | TaskType::UrlList) && src.list_file.is_none() {
-            return Err(ApiError::missing_param("`src_node.list_file`"));
-        }
+        let src_list_file = list_file(task_type, src.list_file)?;
         key_len("dst_node.ak", &dst.ak)?;
         key_len("dst_node.sk", &dst.sk)?;
         token_len("dst_node.security_token", dst.security_token.as_deref())?;
@@ -456,11 +433,12 @@ impl CreateBody {
         let source_cdn = match self.source_cdn {
             Some(cdn) => {
                 let authentication_type = cdn.authentication_type.unwrap_or_else(|| "NONE".into());
-                if !CDN_AUTHENTICATION_TYPES.contains(&authentication_type.as_str()) {
-                    return Err(ApiError::invalid_params(
-                        "`source_cdn.authentication_type` is not a documented type",
-                    ));
-                }
+                documented(
+                    "source_cdn.authentication_type",
+                    &authentication_type,
+                    &CDN_AUTHENTICATION_TYPES,
+                    "type",
+                )?;
                 non_empty("source_cdn.domain", &cdn.domain)?;
                 // `authentication_key` is a secret: only these three are kept.
                 Some(Box::new(json!({
@@ -487,10 +465,7 @@ impl CreateBody {
             src_bucket,
             src_object_key: src.object_key.unwrap_or_default(),
             src_cloud_type: cloud_type,
-            src_list_file: src.list_file.map(|l| ListFile {
-                obs_bucket: l.obs_bucket,
-                list_file_key: l.list_file_key,
-            }),
+            src_list_file,
             src_app_id: src.app_id,
             dst_region: dst.region,
             dst_bucket: dst.bucket,
@@ -551,9 +526,7 @@ impl StartBody {
                 &self.source_cdn_authentication_key,
             ),
         ] {
-            if let Some(value) = value {
-                key_len(field, value)?;
-            }
+            optional_key(field, value.as_deref())?;
         }
         token_len("src_security_token", self.src_security_token.as_deref())?;
         token_len("dst_security_token", self.dst_security_token.as_deref())
@@ -563,7 +536,7 @@ impl StartBody {
 /// `PUT …/tasks/{id}/bandwidth-policy`.
 #[derive(Debug, Deserialize)]
 pub struct BandwidthBody {
-    pub bandwidth_policy: Vec<WindowJson>,
+    pub bandwidth_policy: Vec<WindowIn>,
 }
 
 /// `{"id", "task_name"}`: the create answer.

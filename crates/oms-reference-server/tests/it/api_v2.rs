@@ -22,22 +22,6 @@ fn ids_of(page: &Value) -> Vec<u64> {
         .collect()
 }
 
-fn expect(reply: &Reply, status: u16, code: &str, what: &str) {
-    assert_eq!(
-        reply.status.as_u16(),
-        status,
-        "{what}: {:?}",
-        String::from_utf8_lossy(&reply.bytes)
-    );
-    assert_eq!(reply.error_code(), code, "{what}");
-    assert!(
-        reply.json()["error_msg"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{what}: error_msg"
-    );
-}
-
 #[tokio::test]
 async fn create_show_and_list() {
     let server = TestServer::new();
@@ -291,14 +275,8 @@ async fn malformed_ids_and_route_isolation() {
 async fn create_validation() {
     let server = TestServer::new();
     let body: Value = serde_json::from_str(&v2_body("ok-source")).unwrap();
-    let with = |pointer: &str, value: Value| {
-        let mut b = body.clone();
-        match b.pointer_mut(pointer) {
-            Some(slot) => *slot = value,
-            None => b[&pointer[1..]] = value,
-        }
-        b.to_string()
-    };
+    let sdk_body = v2_body("ok-source");
+    let with = |pointer: &str, value: Value| with_field(&sdk_body, pointer, value);
     let without = |field: &str| {
         let mut b = body.clone();
         b.as_object_mut().unwrap().remove(field);
@@ -1057,4 +1035,197 @@ async fn terraform_shaped_requests_are_accepted() {
     assert_eq!(status, 400, "get: {answer}");
     assert!(answer.contains("OMS.1009"), "get: {answer}");
     server.stop().await;
+}
+
+/// Unknown fields are ignored at every level of every body of both dialects
+/// (`oms-v2-api.md` §2.1: "A server should ignore unknown fields"), bandwidth
+/// windows included.
+#[tokio::test]
+async fn unknown_fields_are_ignored_in_every_body() {
+    let server = TestServer::new();
+    let window =
+        json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 1_048_576, "note": "night"}]);
+    let stored = json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 1_048_576}]);
+
+    let mut v1: Value = serde_json::from_str(RUNNING).unwrap();
+    v1["extra"] = json!(1);
+    v1["src_node"]["extra"] = json!("x");
+    v1["dst_node"]["extra"] = json!(true);
+    v1["bandwidth_policy"] = window.clone();
+    let id = server.create(&v1.to_string()).await;
+    assert_eq!(server.get(id).await.json()["bandwidth_policy"], stored);
+    server.advance(150);
+    let change =
+        json!({"operation": "change_bandwidthpolicy", "bandwidth_policy": window, "extra": 1});
+    for body in [
+        change.to_string(),
+        r#"{"operation": "stop", "extra": 1}"#.to_owned(),
+    ] {
+        expect_ok(&server.put(id, &body).await, &format!("v1 PUT {body}"));
+    }
+    assert_eq!(server.get(id).await.json()["bandwidth_policy"], stored);
+    server.advance(PAUSE_MS);
+    let start = with_field(START_KEYS, "/extra", json!(1));
+    assert_eq!(server.put(id, &start).await.status, StatusCode::OK);
+
+    let mut v2: Value = serde_json::from_str(&v2_body("long-source")).unwrap();
+    v2["extra"] = json!(1);
+    v2["src_node"]["extra"] = json!("x");
+    v2["dst_node"]["extra"] = json!(true);
+    v2["bandwidth_policy"] = window.clone();
+    v2["source_cdn"] = json!({"domain": "cdn.example.com", "protocol": "https", "extra": 1});
+    v2["smn_config"] =
+        json!({"topic_urn": "urn:smn:x", "trigger_conditions": ["SUCCESS"], "extra": 1});
+    let reply = server.v2(Method::POST, "", &v2.to_string()).await;
+    expect_ok(&reply, "v2 create");
+    let id = reply.json()["id"].as_u64().unwrap();
+    assert_eq!(server.v2_get(id).await.json()["bandwidth_policy"], stored);
+    server.advance(150);
+    let policy = json!({"bandwidth_policy": window, "extra": 1}).to_string();
+    let path = format!("/{id}/bandwidth-policy");
+    assert_eq!(
+        server.v2(Method::PUT, &path, &policy).await.status,
+        StatusCode::OK
+    );
+    server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+    server.advance(PAUSE_MS);
+    let start = with_field(V2_START, "/extra", json!(1));
+    let reply = server
+        .v2(Method::POST, &format!("/{id}/start"), &start)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn v2_empty_required_strings_are_missing() {
+    let server = TestServer::new();
+    let list = |list_file: Value| {
+        let body = with_field(&v2_body("ok-source"), "/task_type", json!("list"));
+        with_field(&body, "/src_node/list_file", list_file)
+    };
+    let window = |end: &str| json!([{"start": "00:00", "end": end, "max_bandwidth": 1_048_576}]);
+    let cases = [
+        (
+            "v2_create_empty_list_file_key",
+            list(json!({"list_file_key": "", "obs_bucket": "lists"})),
+            "`src_node.list_file.list_file_key`",
+        ),
+        (
+            "",
+            list(json!({"list_file_key": "list.txt", "obs_bucket": ""})),
+            "`src_node.list_file.obs_bucket`",
+        ),
+        (
+            "v2_create_empty_window_time",
+            with_field(&v2_body("ok-source"), "/bandwidth_policy", window("")),
+            "`bandwidth_policy[0].end`",
+        ),
+    ];
+    for (name, body, field) in cases {
+        let reply = server.v2(Method::POST, "", &body).await;
+        if !name.is_empty() {
+            snap(name, &reply);
+        }
+        expect_naming(&reply, "OMS.1004", field, &body);
+    }
+    assert_eq!(server.v2(Method::GET, "", "").await.json()["count"], 0);
+    let id = server.v2_create("long-source").await;
+    let policy = json!({"bandwidth_policy": window("")}).to_string();
+    expect(
+        &server
+            .v2(Method::PUT, &format!("/{id}/bandwidth-policy"), &policy)
+            .await,
+        400,
+        "OMS.1004",
+        "an empty window end",
+    );
+    assert_eq!(
+        server.v2_get(id).await.json()["bandwidth_policy"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn v2_integers_out_of_range_are_range_errors() {
+    let server = TestServer::new();
+    let with_max = |raw: &str| {
+        v2_body("ok-source").replace(
+            "\"max_bandwidth\": 1048576",
+            &format!("\"max_bandwidth\": {raw}"),
+        )
+    };
+    for raw in ["-1", "99999999999999999999999", "18446744073709551616", "0"] {
+        let reply = server.v2(Method::POST, "", &with_max(raw)).await;
+        if raw == "99999999999999999999999" {
+            snap("v2_create_bandwidth_huge", &reply);
+        }
+        expect(&reply, 400, "OMS.0084", raw);
+    }
+    for raw in ["1048576.5", "\"fast\"", "null"] {
+        let reply = server.v2(Method::POST, "", &with_max(raw)).await;
+        expect_naming(
+            &reply,
+            "OMS.0064",
+            "`bandwidth_policy[0].max_bandwidth`",
+            raw,
+        );
+    }
+    assert_eq!(server.v2(Method::GET, "", "").await.json()["count"], 0);
+    let id = server.v2_create("long-source").await;
+    let policy =
+        r#"{"bandwidth_policy": [{"end": "12:00", "max_bandwidth": -5, "start": "00:00"}]}"#;
+    expect(
+        &server
+            .v2(Method::PUT, &format!("/{id}/bandwidth-policy"), policy)
+            .await,
+        400,
+        "OMS.0084",
+        "a negative max_bandwidth",
+    );
+    assert_eq!(
+        server.v2_get(id).await.json()["bandwidth_policy"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn v2_empty_optional_strings_are_not_missing() {
+    let server = TestServer::new();
+    let id = server.v2_create("long-source").await;
+    server.advance(150);
+    for field in ["src_ak", "src_sk", "source_cdn_authentication_key"] {
+        server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+        server.advance(PAUSE_MS);
+        let start = with_field(V2_START, &format!("/{field}"), json!(""));
+        let reply = server
+            .v2(Method::POST, &format!("/{id}/start"), &start)
+            .await;
+        expect_ok(&reply, &format!("an empty {field}"));
+    }
+    let cdn = json!({"domain": "cdn.example.com", "protocol": "https",
+        "authentication_type": "NONE", "authentication_key": ""});
+    let with_cdn = with_field(&v2_body("ok-source"), "/source_cdn", cdn);
+    expect_ok(
+        &server.v2(Method::POST, "", &with_cdn).await,
+        "an empty source_cdn.authentication_key",
+    );
+    let mut by_url: Value = serde_json::from_str(&v2_body("ok-source")).unwrap();
+    by_url["task_type"] = json!("url_list");
+    by_url["src_node"] = json!({"list_file": {"list_file_key": "urls.txt", "obs_bucket": "lists"}});
+    let by_url = by_url.to_string();
+    let long = with_field(&by_url, "/src_node/sk", json!("k".repeat(101)));
+    let reply = server.v2(Method::POST, "", &long).await;
+    snap("v2_create_url_list_long_sk", &reply);
+    expect(
+        &reply,
+        400,
+        "OMS.0064",
+        "a url_list source key over 100 characters",
+    );
+    let short = with_field(&by_url, "/src_node/sk", json!(""));
+    assert_eq!(
+        server.v2(Method::POST, "", &short).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(server.v2(Method::GET, "", "").await.json()["count"], 3);
 }

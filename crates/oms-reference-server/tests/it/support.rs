@@ -81,6 +81,59 @@ pub fn authorization(
 
 pub const START_KEYS: &str = r#"{"operation":"start","source_ak":"sak","source_sk":"ssk","target_ak":"tak","target_sk":"tsk"}"#;
 
+/// Asserts that `reply` is an error answer: `status`, `code` and a non-empty message.
+pub fn expect(reply: &Reply, status: u16, code: &str, what: &str) {
+    assert_eq!(
+        reply.status.as_u16(),
+        status,
+        "{what}: {:?}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+    assert_eq!(reply.error_code(), code, "{what}");
+    assert!(
+        reply.json()["error_msg"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{what}: error_msg"
+    );
+}
+
+/// Asserts that `reply` is a 400 `code` whose message names `field` (a path
+/// in backquotes) and shows no made-up position ("line 0").
+pub fn expect_naming(reply: &Reply, code: &str, field: &str, what: &str) {
+    expect(reply, 400, code, what);
+    let msg = reply.json()["error_msg"].to_string();
+    assert!(
+        msg.contains(field) && !msg.contains("line 0"),
+        "{what}: {msg}"
+    );
+}
+
+/// Asserts that `reply` is a 200, showing its body otherwise.
+pub fn expect_ok(reply: &Reply, what: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{what}: {:?}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+}
+
+/// `body` with the value at the JSON pointer `pointer` set to `value`; the
+/// pointer's last segment is added to its parent object when it is missing.
+pub fn with_field(body: &str, pointer: &str, value: Value) -> String {
+    let mut body: Value = serde_json::from_str(body).expect("a JSON body");
+    let (parent, last) = pointer.rsplit_once('/').expect("a JSON pointer");
+    let parent = body
+        .pointer_mut(parent)
+        .expect("the pointer's parent exists");
+    match parent {
+        Value::Array(items) => items[last.parse::<usize>().expect("an index")] = value,
+        object => object[last] = value,
+    }
+    body.to_string()
+}
+
 pub struct TestServer {
     router: Router,
     pub clock: Arc<ManualClock>,
