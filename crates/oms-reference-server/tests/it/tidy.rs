@@ -254,10 +254,7 @@ fn only_the_connection_layer_knows_hyper_and_raw_http() {
             continue;
         }
         for word in ["hyper::", "httparse::"] {
-            assert!(
-                !text.contains(word),
-                "{file} names {word}: only conn/ may"
-            );
+            assert!(!text.contains(word), "{file} names {word}: only conn/ may");
         }
     }
 }
