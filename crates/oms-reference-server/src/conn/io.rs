@@ -141,7 +141,10 @@ impl hyper::rt::Read for FramedIo {
                     continue;
                 }
                 Step::Skip(n) => {
+                    // Blank lines between requests are no head: a client
+                    // that sends them is idle, not slow.
                     this.start += n;
+                    this.sync_phase(false);
                     continue;
                 }
                 Step::Refuse(refusal) => {

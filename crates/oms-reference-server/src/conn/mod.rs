@@ -135,8 +135,7 @@ pub(crate) async fn serve(
     let mut tasks = JoinSet::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let shutdown = std::pin::pin!(shutdown);
-    let mut shutdown = shutdown;
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             biased;
@@ -156,7 +155,7 @@ pub(crate) async fn serve(
         }
     }
     drop(listener);
-    let in_flight = tasks.len();
+    let open_at_shutdown = tasks.len();
     let _ = stage.send(true);
     let drain = sleep(shared.limits.drain_timeout);
     tokio::pin!(drain);
@@ -177,7 +176,7 @@ pub(crate) async fn serve(
         }
     }
     shared.alarms.flush(shared.limits.max_connections);
-    tracing::info!(connections = in_flight, "stopped");
+    tracing::info!(open_at_shutdown, "stopped");
     Ok(())
 }
 

@@ -251,3 +251,35 @@ fn shared_server() -> std::net::SocketAddr {
         })
         .addr
 }
+
+/// Blank lines between requests (old clients send a CRLF after a body) are
+/// idleness, not a slow head: the head timeout does not close the connection.
+#[test]
+fn blank_lines_between_requests_are_idle_not_a_slow_head() {
+    let server = InProcess::start(Config {
+        http: HttpLimits {
+            head_timeout: Duration::from_millis(200),
+            idle_timeout: Duration::from_secs(30),
+            ..HttpLimits::default()
+        },
+        ..Config::default()
+    });
+    let mut stream = connect(server.addr);
+    stream.send(list_request().as_bytes());
+    let first = stream.answer(Duration::from_secs(10));
+    assert!(
+        matches!(&first, Read1::Answer(a) if a.status == 200),
+        "{first:?}"
+    );
+    stream.send(b"\r\n");
+    assert!(
+        !stream.closed_within(Duration::from_millis(800)),
+        "a blank line after an answer was taken for a head that never ended"
+    );
+    stream.send(list_request().as_bytes());
+    let second = stream.answer(Duration::from_secs(10));
+    assert!(
+        matches!(&second, Read1::Answer(a) if a.status == 200),
+        "{second:?}"
+    );
+}
