@@ -202,6 +202,17 @@ impl ApiError {
         )
     }
 
+    /// The OMS error body, with `request_id` when one is given.
+    fn body(&self, request_id: Option<&str>) -> Vec<u8> {
+        // Serialising a struct of strings cannot fail.
+        serde_json::to_vec(&Body {
+            error_code: self.code,
+            error_msg: &self.message,
+            request_id,
+        })
+        .unwrap_or_default()
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -218,12 +229,7 @@ impl ApiError {
     /// on the socket itself: the OMS error body with the request id in the
     /// body and in `X-Request-Id`, and `Connection: close`.
     pub fn to_http1(&self, request_id: &str) -> Vec<u8> {
-        let body = serde_json::to_vec(&Body {
-            error_code: self.code,
-            error_msg: &self.message,
-            request_id: Some(request_id),
-        })
-        .unwrap_or_default();
+        let body = self.body(Some(request_id));
         let retry = if self.status == StatusCode::TOO_MANY_REQUESTS {
             "retry-after: 1\r\n"
         } else {
@@ -284,13 +290,7 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error_code: self.code,
-            error_msg: &self.message,
-            request_id: self.request_id.as_deref(),
-        };
-        // Serialising a struct of strings cannot fail.
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let bytes = self.body(self.request_id.as_deref());
         let mut response = (self.status, bytes).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

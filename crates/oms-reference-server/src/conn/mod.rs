@@ -281,9 +281,7 @@ async fn connection(
     };
     let mut io = conn.into_parts().io;
     let refusal = match end {
-        End::Done => io
-            .take_refusal()
-            .map(|r| ApiError::http_layer(r.status, r.message)),
+        End::Done => io.take_refusal(),
         End::TimedOut(Timeout::Head) => {
             shared.alarms.head_timeouts.fetch_add(1, Ordering::Relaxed);
             // A head that had begun gets its 408, unless an answer of

@@ -88,7 +88,7 @@ impl Track {
             me: me.clone(),
             cap,
         });
-        track.enqueue_if_idle();
+        track.changed(track.lock());
         track
     }
 
@@ -106,11 +106,13 @@ impl Track {
         if state.phase == phase && !head_passed {
             return;
         }
+        // A first head's clock runs from the accept, not from its first byte.
+        let first_head = state.requests == 0 && state.phase == Phase::Waiting;
+        if !(first_head && phase == Phase::Head) {
+            state.since = Instant::now();
+        }
         state.phase = phase;
-        state.since = Instant::now();
-        drop(state);
-        self.changed.notify_one();
-        self.enqueue_if_idle();
+        self.changed(state);
     }
 
     /// A request went to the router.
@@ -121,34 +123,31 @@ impl Track {
 
     /// The router answered a request.
     pub fn end(&self) {
-        let waiter = {
-            let mut state = self.lock();
-            state.in_flight = state.in_flight.saturating_sub(1);
-            state.answered = Some(Instant::now());
-            state.answers += 1;
-            state.end_waiter.take()
-        };
-        if let Some(waker) = waiter {
+        let mut state = self.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        state.answered = Some(Instant::now());
+        state.answers += 1;
+        if let Some(waker) = state.end_waiter.take() {
             waker.wake();
         }
-        self.changed.notify_one();
-        self.enqueue_if_idle();
+        self.changed(state);
     }
 
-    /// Puts the connection in the eviction queue if it just became idle (once
-    /// a generation). The queue's lock is taken after this one is released:
-    /// eviction takes them the other way round.
-    fn enqueue_if_idle(&self) {
-        let generation = {
-            let mut state = self.lock();
-            let idle = state.phase != Phase::Body && state.in_flight == 0;
-            if !idle || state.queued == Some(state.requests) {
-                return;
-            }
+    /// After a change: wakes the connection's task to recompute its deadline,
+    /// and puts the connection in the eviction queue if it just became idle
+    /// (once a generation). The queue's lock is taken after this one is
+    /// released: eviction takes them the other way round.
+    fn changed(&self, mut state: MutexGuard<'_, State>) {
+        let idle = state.phase != Phase::Body && state.in_flight == 0;
+        let enqueue = (idle && state.queued != Some(state.requests)).then(|| {
             state.queued = Some(state.requests);
             state.requests
-        };
-        self.queue.push(self.me.clone(), generation, self.cap);
+        });
+        drop(state);
+        self.changed.notify_one();
+        if let Some(generation) = enqueue {
+            self.queue.push(self.me.clone(), generation, self.cap);
+        }
     }
 
     /// Whether every head passed on has been answered; if not, `waker` is
@@ -277,6 +276,19 @@ mod tests {
         }
         assert!(queue.lock().len() <= 2 + 64 + 1, "{}", queue.lock().len());
         assert!(queue.evict_oldest());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_head_has_its_timeout_from_the_accept_a_later_one_from_its_first_byte() {
+        let limits = HttpLimits::default();
+        let track = Track::new(Arc::new(IdleQueue::default()), 4);
+        let accepted = track.deadline(&limits).map(|d| d.0);
+        tokio::time::advance(Duration::from_millis(5)).await;
+        track.set_phase(Phase::Head, false);
+        assert_eq!(track.deadline(&limits).map(|d| d.0), accepted);
+        track.set_phase(Phase::Waiting, true);
+        track.set_phase(Phase::Head, false);
+        assert!(track.deadline(&limits).map(|d| d.0) > accepted);
     }
 
     #[test]
