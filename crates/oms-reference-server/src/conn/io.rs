@@ -10,9 +10,10 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::framing::{Framer, Refusal, Step};
+use super::framing::{Framer, Step};
 use super::track::{Phase, Track};
 use crate::config::HttpLimits;
+use crate::error::ApiError;
 
 /// Room for a whole head at its limit and a read beyond it.
 const READ_ROOM: usize = 4096;
@@ -33,7 +34,7 @@ pub(crate) struct FramedIo {
     /// hyper reads end of stream from here on.
     eof: bool,
     /// The head that was refused, to be answered once hyper is done.
-    refusal: Option<Refusal>,
+    refusal: Option<ApiError>,
     /// Bytes were written and not yet flushed.
     unflushed: bool,
     track: Arc<Track>,
@@ -57,7 +58,7 @@ impl FramedIo {
     }
 
     /// The refused head's answer, if a head was refused.
-    pub fn take_refusal(&mut self) -> Option<Refusal> {
+    pub fn take_refusal(&mut self) -> Option<ApiError> {
         self.refusal.take()
     }
 
@@ -126,8 +127,9 @@ impl hyper::rt::Read for FramedIo {
             }
             if this.eof {
                 // The end of the stream waits until hyper has begun every
-                // request it was given, or it would drop the pipelined ones.
-                return if this.track.all_answered(cx.waker()) {
+                // request it was given, or it would drop the pipelined ones;
+                // inside a body it comes at once, for that body's reader.
+                return if this.framer.in_body() || this.track.all_answered(cx.waker()) {
                     Poll::Ready(Ok(()))
                 } else {
                     Poll::Pending

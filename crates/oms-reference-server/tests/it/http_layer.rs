@@ -283,3 +283,30 @@ fn blank_lines_between_requests_are_idle_not_a_slow_head() {
         "{second:?}"
     );
 }
+
+/// A chunked body whose framing breaks mid-way ends early: the route
+/// reading it answers 400 `OMS.1006`, and nothing is created.
+#[test]
+fn a_chunked_body_broken_mid_way_gets_the_routes_400() {
+    let server = InProcess::start(Config::default());
+    let tasks = format!("/v1/{PROJECT_A}/objectstorage/task");
+    let mut stream = connect(server.addr);
+    stream.send(
+        format!(
+            "POST {tasks} HTTP/1.1\r\nHost: t\r\nX-Auth-Token: {TOKEN_A}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+             5\r\n{{\"a\":\r\nzz\r\n"
+        )
+        .as_bytes(),
+    );
+    let Read1::Answer(answer) = stream.answer(Duration::from_secs(10)) else {
+        panic!("a broken chunked body got no answer");
+    };
+    answer.assert_oms_error(400, "broken chunk framing");
+    assert_eq!(answer.json()["error_code"], "OMS.1006", "{answer:?}");
+    let list = exchange(server.addr, list_request().as_bytes());
+    assert!(
+        matches!(&list, Read1::Answer(a) if a.status == 200 && a.json() == serde_json::json!([])),
+        "{list:?}"
+    );
+}
