@@ -303,6 +303,15 @@ async fn main() -> ExitCode {
         Ok(addr) => eprintln!("oms-reference-server: listening on http://{addr}"),
         Err(_) => eprintln!("oms-reference-server: listening on {}", cli.listen),
     }
+    let http = &config.http;
+    eprintln!(
+        "oms-reference-server: up to {} connections; head, body and idle timeouts {}, {} and {} ms; drain {} ms",
+        http.max_connections,
+        ms(http.head_timeout),
+        ms(http.body_timeout),
+        ms(http.idle_timeout),
+        ms(http.drain_timeout)
+    );
     let shutdown = shutdown_on_signal(config.http.drain_timeout);
     match oms_reference_server::serve(listener, config, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -349,13 +349,12 @@ impl Spawned {
     /// Waits for the exit, `within` at most; the exit status and how long it took.
     pub fn wait_exit(&mut self, within: Duration) -> Option<(ExitStatus, Duration)> {
         let started = Instant::now();
-        while started.elapsed() < within {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some((status, started.elapsed()));
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        None
+        let mut status = None;
+        eventually(within, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        status.map(|status| (status, started.elapsed()))
     }
 
     /// A field of `/proc/PID/status` in KiB (`VmHWM`: the peak resident set).
