@@ -7,6 +7,7 @@
 mod aksk;
 mod client;
 mod faults;
+mod front_doors;
 mod hostile;
 mod options;
 mod run;
