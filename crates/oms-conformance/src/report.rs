@@ -1,6 +1,6 @@
-//! The reports of a run, in `--report-dir`: `results.json` (per rule: verdict,
-//! spec sentences, observed answers, the redacted exchanges and `curl` lines behind
-//! a failure, the seed), `junit.xml` (one testcase per scenario), `report.html` (one
+//! The reports of a run, in `--report-dir`: `results.json` (what judged the run,
+//! its provenance; per rule: verdict, spec sentences, observed answers, the
+//! redacted exchanges and `curl` lines behind a failure, the seed), `junit.xml` (one testcase per scenario), `report.html` (one
 //! self-contained page), and the terminal summary ending with the plain line
 //! `conformance: N passed, N failed, N inconclusive, N skipped`. Cucumber's own
 //! JSON report is written by cucumber while the suite runs.
@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::catalogue::{Catalogue, Level};
 use crate::config::{RunConfig, Target};
+use crate::provenance::Provenance;
 use crate::suite::LedgerEntry;
 use crate::verdict::{self, Judgement, RuleResult, ScenarioRecord, Verdict};
 
@@ -21,6 +22,9 @@ pub struct Run<'a> {
     pub config: &'a RunConfig,
     pub catalogue: &'a Catalogue,
     pub judgement: &'a Judgement,
+    /// What judged the run: the kit, and the digests of its catalogue,
+    /// features and profile.
+    pub provenance: &'a Provenance,
     pub ledger: &'a [LedgerEntry],
     pub base_url: &'a str,
     pub generated: &'a [String],
@@ -96,6 +100,7 @@ pub fn results(run: &Run<'_>) -> Value {
     let j = run.judgement;
     json!({
         "kit": format!("oms-conformance {}", env!("CARGO_PKG_VERSION")),
+        "provenance": run.provenance,
         "target": match &run.config.target {
             Target::Embedded => "embedded reference server",
             Target::External(_) => "external",

@@ -9,6 +9,7 @@ mod client;
 mod faults;
 mod hostile;
 mod options;
+mod provenance;
 mod run;
 mod support;
 mod tidy;
