@@ -1,8 +1,9 @@
 //! The OMS conformance kit: runs the rule catalogue of `conformance-rules.md`,
 //! written as Gherkin in `features/`, against the bundled reference server
 //! (started in-process) or any endpoint, and writes JUnit, Cucumber JSON,
-//! `results.json` and `report.html`. [`run`] is the whole job; `main.rs` only
-//! parses options into [`config::Overrides`] and maps the outcome to an exit code.
+//! `results.json`, `report.html` and `summary.md`. [`run`] is the whole job;
+//! `main.rs` only parses options into [`config::Overrides`] and maps the outcome
+//! to an exit code.
 
 /// Prints a line on stdout, ignoring a closed pipe: `oms-conformance | head`
 /// must not panic.
@@ -26,6 +27,7 @@ pub mod report;
 pub mod secret;
 pub mod signing;
 pub mod suite;
+pub mod summary;
 pub mod time;
 pub mod verdict;
 

@@ -11,5 +11,6 @@ mod hostile;
 mod options;
 mod provenance;
 mod run;
+mod summary;
 mod support;
 mod tidy;
