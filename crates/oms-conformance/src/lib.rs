@@ -3,7 +3,8 @@
 //! (started in-process) or any endpoint, and writes JUnit, Cucumber JSON,
 //! `results.json`, `report.html` and `summary.md`. [`run`] is the whole job;
 //! `main.rs` only parses options into [`config::Overrides`] and maps the outcome
-//! to an exit code.
+//! to an exit code. [`compare::run`] sets the `results.json` of several runs
+//! side by side (`oms-conformance compare`).
 
 /// Prints a line on stdout, ignoring a closed pipe: `oms-conformance | head`
 /// must not panic.
@@ -17,6 +18,7 @@ macro_rules! say {
 pub mod api;
 pub mod catalogue;
 pub mod check;
+pub mod compare;
 pub mod config;
 pub mod container;
 pub mod embedded;
