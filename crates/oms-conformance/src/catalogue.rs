@@ -94,6 +94,12 @@ pub struct Catalogue {
 #[error("the embedded rule catalogue is invalid: {0}")]
 pub struct CatalogueError(String);
 
+/// The text of the catalogue this build embeds, as the catalogue digest of
+/// `results.json` hashes it.
+pub fn embedded_text() -> &'static str {
+    CATALOGUE
+}
+
 impl Catalogue {
     /// The catalogue this build embeds.
     pub fn embedded() -> Result<Self, CatalogueError> {

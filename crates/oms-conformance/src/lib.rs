@@ -1,8 +1,10 @@
 //! The OMS conformance kit: runs the rule catalogue of `conformance-rules.md`,
 //! written as Gherkin in `features/`, against the bundled reference server
 //! (started in-process) or any endpoint, and writes JUnit, Cucumber JSON,
-//! `results.json` and `report.html`. [`run`] is the whole job; `main.rs` only
-//! parses options into [`config::Overrides`] and maps the outcome to an exit code.
+//! `results.json`, `report.html` and `summary.md`. [`run`] is the whole job;
+//! `main.rs` only parses options into [`config::Overrides`] and maps the outcome
+//! to an exit code. [`compare::run`] sets the `results.json` of several runs
+//! side by side (`oms-conformance compare`).
 
 /// Prints a line on stdout, ignoring a closed pipe: `oms-conformance | head`
 /// must not panic.
@@ -16,15 +18,18 @@ macro_rules! say {
 pub mod api;
 pub mod catalogue;
 pub mod check;
+pub mod compare;
 pub mod config;
 pub mod container;
 pub mod embedded;
 pub mod http;
 pub mod malformed;
+pub mod provenance;
 pub mod report;
 pub mod secret;
 pub mod signing;
 pub mod suite;
+pub mod summary;
 pub mod time;
 pub mod verdict;
 
@@ -70,11 +75,28 @@ pub struct Outcome {
 pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     let catalogue = Arc::new(Catalogue::embedded()?);
     let config = Arc::new(RunConfig::resolve(overrides, &catalogue)?);
-    let written = suite::load_features(config.features_dir.as_deref())?;
+    let sources = suite::feature_sources(config.features_dir.as_deref())?;
+    let written = suite::parse_features(&sources)?;
     let unmatched = suite::unmatched_steps(&written);
     if !unmatched.is_empty() {
         return Err(suite::SuiteError::UnknownSteps(unmatched.join(", ")).into());
     }
+    let provenance = provenance::Provenance::new(
+        catalogue::embedded_text(),
+        &config
+            .features_dir
+            .as_ref()
+            .map_or_else(|| "built-in".to_owned(), |dir| dir.display().to_string()),
+        &sources
+            .iter()
+            .map(|s| provenance::FeatureFile {
+                name: &s.name,
+                text: &s.text,
+            })
+            .collect::<Vec<_>>(),
+        &config.profile_name,
+        &config.profile_as_used,
+    );
     // The one suite, once per dialect judged.
     let features = suite::in_dialects(&written, &config.apis);
     if let Target::External(url) = &config.target {
@@ -223,6 +245,7 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         config: &config,
         catalogue: &catalogue,
         judgement: &judgement,
+        provenance: &provenance,
         ledger: &ledger,
         base_url: &base_url,
         generated: &ctx.generated,

@@ -2,31 +2,107 @@
 //! environment (clap applies command line over environment), calls
 //! `oms_conformance::run`, and maps the outcome to the exit status: 0 conformant,
 //! 1 not conformant, 2 could not judge (bad flag, bad profile, unreachable target,
-//! nothing ran, a MUST rule inconclusive).
+//! nothing ran, a MUST rule inconclusive). `oms-conformance compare FILE…` calls
+//! `oms_conformance::compare::run` instead: 0 compared, 1 verdicts differ (with
+//! `--fail-on-difference`), 2 refused.
 
+use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+use oms_conformance::compare::{self, Format};
 use oms_conformance::config::{CredentialOverrides, Overrides};
 use oms_conformance::container::ImageSpec;
 use oms_conformance::secret::Secret;
 use oms_conformance::time::parse_duration;
 
-/// Runs the OMS v1 delete-task conformance rules against the bundled reference
-/// server (no --target) or any endpoint.
+/// Runs the OMS delete-task conformance rules, v1 and v2, against the bundled
+/// reference server (no --target) or any endpoint.
 #[derive(Debug, Parser)]
 #[command(
     name = "oms-conformance",
     version,
     about,
+    args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 conformant (every MUST rule passed), 1 not conformant (a MUST rule \
                   failed, or an expectation expired), 2 could not judge (bad option or profile, \
                   unreachable target, nothing ran, a MUST rule inconclusive).\n\
-                  Reports: junit.xml, cucumber.json, results.json, report.html in --report-dir."
+                  Reports: junit.xml, cucumber.json, results.json, report.html, summary.md in --report-dir."
 )]
 struct Cli {
+    /// Without a command the suite runs.
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare the results.json of two or more runs: a row per rule and
+    /// dialect, a column per run, the rows where they differ marked.
+    Compare(CompareArgs),
+}
+
+// `oms-conformance compare`, parsed on its own so that the suite's options
+// and their `OMS_CONFORMANCE_*` variables (clap applies and checks a parent's
+// environment even when a subcommand runs) never stand in the way of a
+// comparison.
+/// Compare the results.json of two or more runs: a row per rule and dialect, a
+/// column per run, the rows where they differ marked.
+#[derive(Debug, Parser)]
+#[command(
+    name = "oms-conformance compare",
+    version,
+    after_help = "Marks: ! the verdicts differ, ~ only the observed answers differ, ? a run did not \
+                  judge the rule.\n\
+                  Exit status: 0 compared, 1 some verdicts differ (only with --fail-on-difference), \
+                  2 refused (a file missing or not a results.json, fewer than two, or runs of \
+                  different kit versions or catalogues without --allow-mixed)."
+)]
+struct CompareCli {
+    #[command(flatten)]
+    args: CompareArgs,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The results.json of each run (two or more); each column is named by the
+    /// run's folder.
+    #[arg(value_name = "RESULTS_JSON")]
+    files: Vec<PathBuf>,
+
+    /// text, markdown or html. Default: from the --output file's extension
+    /// (.md, .html), else text.
+    #[arg(long, env = "OMS_CONFORMANCE_COMPARE_FORMAT", value_name = "FORMAT", value_parser = parse_format)]
+    format: Option<Format>,
+
+    /// Write the comparison to this file instead of stdout.
+    #[arg(long, env = "OMS_CONFORMANCE_COMPARE_OUTPUT", value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Compare runs judged by different kit versions or catalogues, with a
+    /// warning, instead of refusing.
+    #[arg(long, env = "OMS_CONFORMANCE_COMPARE_ALLOW_MIXED")]
+    allow_mixed: bool,
+
+    /// Exit 1 when the verdicts of some rule differ between the runs (a SHOULD
+    /// rule's change is invisible in a run's own exit status).
+    #[arg(long, env = "OMS_CONFORMANCE_COMPARE_FAIL_ON_DIFFERENCE")]
+    fail_on_difference: bool,
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::parse(name).ok_or_else(|| format!("unknown format `{name}` (text, markdown, html)"))
+}
+
+/// The suite's options.
+#[derive(Debug, Args)]
+struct RunArgs {
     /// Base URL of the target, e.g. http://127.0.0.1:8080. Without it (and without
     /// `base_url` in the profile) the reference server is started in-process.
     #[arg(long, env = "OMS_CONFORMANCE_TARGET", value_name = "URL")]
@@ -216,9 +292,11 @@ fn credential_overrides(
     }
 }
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+/// Parses `args` with `parse`: clap's help and version are printed (exit 0), a
+/// bad command line is one line (exit 2).
+fn parsed<T>(parse: impl FnOnce() -> Result<T, clap::Error>) -> Result<T, ExitCode> {
+    match parse() {
+        Ok(parsed) => Ok(parsed),
         Err(e)
             if matches!(
                 e.kind(),
@@ -226,7 +304,7 @@ fn main() -> ExitCode {
             ) =>
         {
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            Err(ExitCode::SUCCESS)
         }
         Err(e) => {
             let rendered = e.render().to_string();
@@ -234,9 +312,62 @@ fn main() -> ExitCode {
                 "{}",
                 rendered.lines().next().unwrap_or("error: bad command line")
             );
-            return ExitCode::from(2);
+            Err(ExitCode::from(2))
         }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // `compare` first: its own parser, blind to the suite's options.
+    if args.get(1).is_some_and(|a| a == "compare") {
+        let rest = std::iter::once(OsString::from("oms-conformance compare"))
+            .chain(args.into_iter().skip(2));
+        return match parsed(|| CompareCli::try_parse_from(rest)) {
+            Ok(cli) => run_compare(cli.args),
+            Err(code) => code,
+        };
+    }
+    match parsed(|| Cli::try_parse_from(args)) {
+        Ok(Cli {
+            command: Some(Command::Compare(args)),
+            ..
+        }) => run_compare(args),
+        Ok(Cli { command: None, run }) => run_suite(run),
+        Err(code) => code,
+    }
+}
+
+fn run_compare(args: CompareArgs) -> ExitCode {
+    let options = compare::Options {
+        files: args.files,
+        format: args.format,
+        output: args.output,
+        allow_mixed: args.allow_mixed,
+        fail_on_difference: args.fail_on_difference,
     };
+    match compare::run(&options) {
+        Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("{warning}");
+            }
+            if let Some(document) = outcome.stdout {
+                // A closed pipe (`| head`) is not an error of the comparison.
+                let _ = std::io::stdout().write_all(document.as_bytes());
+            }
+            ExitCode::from(outcome.exit_code)
+        }
+        Err(e) => {
+            eprintln!(
+                "error: {}",
+                anyhow::Error::from(e).to_string().replace('\n', " ")
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_suite(cli: RunArgs) -> ExitCode {
     let now_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

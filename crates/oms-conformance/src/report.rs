@@ -1,9 +1,11 @@
-//! The reports of a run, in `--report-dir`: `results.json` (per rule: verdict,
-//! spec sentences, observed answers, the redacted exchanges and `curl` lines behind
-//! a failure, the seed), `junit.xml` (one testcase per scenario), `report.html` (one
-//! self-contained page), and the terminal summary ending with the plain line
-//! `conformance: N passed, N failed, N inconclusive, N skipped`. Cucumber's own
-//! JSON report is written by cucumber while the suite runs.
+//! The reports of a run, in `--report-dir`: `results.json` (what judged the run,
+//! its provenance; per rule: verdict, spec sentences, observed answers, the
+//! redacted exchanges and `curl` lines behind a failure, the seed), `junit.xml`
+//! (one testcase per scenario), `report.html` (one self-contained page),
+//! `summary.md` (written by `crate::summary`), and the terminal summary ending
+//! with the plain line `conformance: N passed, N failed, N inconclusive, N
+//! skipped`. Cucumber's own JSON report is written by cucumber while the suite
+//! runs.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::catalogue::{Catalogue, Level};
 use crate::config::{RunConfig, Target};
+use crate::provenance::Provenance;
 use crate::suite::LedgerEntry;
 use crate::verdict::{self, Judgement, RuleResult, ScenarioRecord, Verdict};
 
@@ -21,6 +24,9 @@ pub struct Run<'a> {
     pub config: &'a RunConfig,
     pub catalogue: &'a Catalogue,
     pub judgement: &'a Judgement,
+    /// What judged the run: the kit, and the digests of its catalogue,
+    /// features and profile.
+    pub provenance: &'a Provenance,
     pub ledger: &'a [LedgerEntry],
     pub base_url: &'a str,
     pub generated: &'a [String],
@@ -34,6 +40,7 @@ pub fn write_all(run: &Run<'_>) -> std::io::Result<()> {
     std::fs::write(dir.join("results.json"), results + "\n")?;
     std::fs::write(dir.join("junit.xml"), junit(run))?;
     std::fs::write(dir.join("report.html"), html(run))?;
+    std::fs::write(dir.join("summary.md"), crate::summary::markdown(run))?;
     let cucumber = dir.join("cucumber.json");
     if std::fs::metadata(&cucumber)
         .map(|m| m.len() == 0)
@@ -44,7 +51,7 @@ pub fn write_all(run: &Run<'_>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn level(level: Level) -> &'static str {
+pub(crate) fn level(level: Level) -> &'static str {
     match level {
         Level::Must => "MUST",
         Level::Should => "SHOULD",
@@ -96,6 +103,7 @@ pub fn results(run: &Run<'_>) -> Value {
     let j = run.judgement;
     json!({
         "kit": format!("oms-conformance {}", env!("CARGO_PKG_VERSION")),
+        "provenance": run.provenance,
         "target": match &run.config.target {
             Target::Embedded => "embedded reference server",
             Target::External(_) => "external",
@@ -125,7 +133,9 @@ pub fn results(run: &Run<'_>) -> Value {
     })
 }
 
-fn xml(text: &str) -> String {
+/// `text` escaped for XML and HTML text and attributes, without the control
+/// characters neither admits.
+pub(crate) fn xml(text: &str) -> String {
     text.chars()
         .filter(|c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
         .collect::<String>()
@@ -227,7 +237,7 @@ pub fn junit(run: &Run<'_>) -> String {
 }
 
 /// A rule's verdict as shown to a person: `not run` when `--rule` left it out.
-fn shown_verdict(rule: &RuleResult) -> &'static str {
+pub(crate) fn shown_verdict(rule: &RuleResult) -> &'static str {
     if rule.scenarios.is_empty() {
         "not run"
     } else {
@@ -258,11 +268,7 @@ pub fn html(run: &Run<'_>) -> String {
          pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap}summary{cursor:pointer}\n",
     );
     out.push_str("</style></head><body>\n<h1>OMS delete-task conformance</h1>\n");
-    let verdict_of_run = match j.exit_code {
-        0 => "conformant",
-        1 => "not conformant",
-        _ => "could not judge",
-    };
+    let verdict_of_run = verdict_of_run(j.exit_code);
     let _ = writeln!(
         out,
         "<p><b>{}</b> (exit {}) · profile <code>{}</code> · target <code>{}</code>{} · seed <code>{}</code> · {} passed, {} failed, {} inconclusive, {} skipped, {} errors</p>",
@@ -356,6 +362,27 @@ pub fn html(run: &Run<'_>) -> String {
     out
 }
 
+/// The run's verdict in words, by its exit status.
+pub(crate) fn verdict_of_run(exit_code: u8) -> &'static str {
+    match exit_code {
+        0 => "conformant",
+        1 => "not conformant",
+        _ => "could not judge",
+    }
+}
+
+/// The plain closing line of the terminal, `summary.md` and the logs: scenario
+/// counts, those the kit could not run counted as inconclusive.
+pub(crate) fn closing_line(j: &Judgement) -> String {
+    format!(
+        "conformance: {} passed, {} failed, {} inconclusive, {} skipped",
+        j.passed,
+        j.failed,
+        j.inconclusive + j.errors,
+        j.skipped
+    )
+}
+
 /// The end of the terminal output: a line per rule, notes, then the plain line.
 pub fn print_summary(run: &Run<'_>) {
     let j = run.judgement;
@@ -392,13 +419,7 @@ pub fn print_summary(run: &Run<'_>) {
         say!("note: {note}");
     }
     say!("reports: {}", display(&run.config.report_dir));
-    say!(
-        "conformance: {} passed, {} failed, {} inconclusive, {} skipped",
-        j.passed,
-        j.failed,
-        j.inconclusive + j.errors,
-        j.skipped
-    );
+    say!("{}", closing_line(j));
 }
 
 fn display(path: &Path) -> String {

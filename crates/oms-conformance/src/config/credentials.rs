@@ -24,6 +24,22 @@ impl Credential {
     pub fn is_aksk(&self) -> bool {
         matches!(self, Self::AkSk { .. })
     }
+
+    /// The kind, without any value: `token`, `aksk`, or `aksk+security-token`
+    /// (a temporary AK/SK).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Token(_) => "token",
+            Self::AkSk {
+                security_token: None,
+                ..
+            } => "aksk",
+            Self::AkSk {
+                security_token: Some(_),
+                ..
+            } => "aksk+security-token",
+        }
+    }
 }
 
 /// One project of the target: its id and how to authenticate as it.

@@ -26,7 +26,9 @@ pub use expectations::Expectation;
 use self::profile::{CreateFile, CreateSetFile, DeadlinesFile, DisabledFile, Origin, ProfileFile};
 use crate::api::Dialect;
 use crate::catalogue::Catalogue;
-use crate::secret::{collect_secret_fields, redacted};
+use crate::secret::{
+    CREDENTIAL_KEYS, SECRET_FIELDS, collect_secret_fields, redacted, without_keys,
+};
 use crate::time::{civil_date, parse_duration};
 
 /// Capabilities a profile may disable; scenarios name the ones they need with
@@ -163,6 +165,9 @@ pub struct RunConfig {
     pub body_cap: usize,
     /// Today's date as `YYYY-MM-DD`, for expectation expiry.
     pub today: String,
+    /// The profile as the run used it, with every secret removed: what the
+    /// profile digest of `results.json` hashes ([`as_used`]).
+    pub profile_as_used: serde_json::Value,
 }
 
 /// The values `main.rs` collected from the command line and the environment
@@ -197,7 +202,7 @@ impl RunConfig {
     /// profile names, and checks every rule id and capability against the catalogue.
     /// The steps run in this order, so the first problem found is the one reported.
     pub fn resolve(overrides: Overrides, catalogue: &Catalogue) -> Result<Self, ConfigError> {
-        let (origin, file) = Origin::load(overrides.profile.as_deref())?;
+        let (origin, file, document) = Origin::load(overrides.profile.as_deref())?;
         let projects = projects(&file, &overrides.credentials).map_err(|m| origin.error(m))?;
         let apis = apis(&overrides.api, file.api.as_deref()).map_err(|e| match e {
             ApiChoice::Option(message) => ConfigError::Option {
@@ -225,6 +230,7 @@ impl RunConfig {
         };
         check_rules(&overrides.rules, catalogue)?;
         let target = target(overrides.image, overrides.target.or(file.base_url));
+        let profile_as_used = as_used(&document, &projects, &bodies);
         Ok(Self {
             profile_name: file.name,
             target,
@@ -247,6 +253,7 @@ impl RunConfig {
             only_rules: overrides.rules,
             body_cap: 64 * 1024,
             today,
+            profile_as_used,
         })
     }
 
@@ -310,6 +317,48 @@ fn projects(
         projects.push(project);
     }
     Ok(projects)
+}
+
+/// The profile as the run used it, with every secret removed: the profile's
+/// TOML (as parsed: comments and layout do not count) without any credential
+/// key (`token`, `ak`, `sk`, `security_token`) or secret field of a create body
+/// ([`SECRET_FIELDS`]) wherever it appears; each project's kind of credential,
+/// also where the credential came from the environment; and each create body
+/// the run read, by dialect and role, without its secret fields. A secret's
+/// value leaves no trace here, nor whether it came from the file or the
+/// environment, so the same profile with other secrets gives the same document.
+fn as_used(
+    document: &serde_json::Value,
+    projects: &[Project],
+    bodies: &[(Dialect, CreateBodies)],
+) -> serde_json::Value {
+    let secret_keys: Vec<&str> = CREDENTIAL_KEYS
+        .iter()
+        .chain(SECRET_FIELDS.iter())
+        .copied()
+        .collect();
+    let clean = |body: &serde_json::Value| without_keys(body, &secret_keys);
+    let credentials: serde_json::Map<String, serde_json::Value> = projects
+        .iter()
+        .map(|p| (p.label.to_owned(), p.credential.kind().into()))
+        .collect();
+    let create: serde_json::Map<String, serde_json::Value> = bodies
+        .iter()
+        .map(|(dialect, set)| {
+            let set = serde_json::json!({
+                "running": clean(&set.running),
+                "succeeding": clean(&set.succeeding),
+                "failing": set.failing.as_ref().map(clean),
+                "retrying": set.retrying.as_ref().map(clean),
+            });
+            (dialect.as_str().to_owned(), set)
+        })
+        .collect();
+    serde_json::json!({
+        "profile": clean(document),
+        "credentials": credentials,
+        "create": create,
+    })
 }
 
 /// Why the dialects could not be chosen: a bad `--api`, or a bad `api` in the profile.

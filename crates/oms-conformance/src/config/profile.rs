@@ -147,8 +147,12 @@ pub(super) enum Origin {
 }
 
 impl Origin {
-    /// Reads and parses the profile at `path`, or the built-in one without a path.
-    pub(super) fn load(path: Option<&Path>) -> Result<(Self, ProfileFile), ConfigError> {
+    /// Reads and parses the profile at `path`, or the built-in one without a path:
+    /// its typed form, and the TOML document as written (comments and layout
+    /// aside), which the profile digest hashes once its secrets are removed.
+    pub(super) fn load(
+        path: Option<&Path>,
+    ) -> Result<(Self, ProfileFile, serde_json::Value), ConfigError> {
         let (origin, text) = match path {
             None => (Self::Builtin, REFERENCE_PROFILE.to_owned()),
             Some(path) => {
@@ -161,7 +165,13 @@ impl Origin {
             }
         };
         let file = toml::from_str(&text).map_err(|e| origin.error(one_line(&e.to_string())))?;
-        Ok((origin, file))
+        // It parsed as a profile, so it parses as a table.
+        let document = toml::from_str::<toml::Table>(&text)
+            .map_err(|e| origin.error(one_line(&e.to_string())))
+            .and_then(|table| {
+                serde_json::to_value(table).map_err(|e| origin.error(e.to_string()))
+            })?;
+        Ok((origin, file, document))
     }
 
     /// What is wrong with this profile, as a configuration error naming it.

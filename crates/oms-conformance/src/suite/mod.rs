@@ -172,42 +172,67 @@ impl Planned {
     }
 }
 
-/// Loads the features, with their outlines expanded.
-pub fn load_features(dir: Option<&Path>) -> Result<Vec<gherkin::Feature>, SuiteError> {
-    let sources: Vec<(String, String)> = match dir {
-        None => EMBEDDED
+/// One feature file as the run read it: where it came from (for messages),
+/// its name relative to its folder (what the features digest hashes, so the
+/// built-in features and a copy of `features/` hash alike), and its text.
+#[derive(Debug, Clone)]
+pub struct FeatureSource {
+    pub path: String,
+    pub name: String,
+    pub text: String,
+}
+
+/// Reads the feature files: the built-in ones, or every `*.feature` directly
+/// in `dir`, in the order of their paths.
+pub fn feature_sources(dir: Option<&Path>) -> Result<Vec<FeatureSource>, SuiteError> {
+    let Some(dir) = dir else {
+        return Ok(EMBEDDED
             .iter()
-            .map(|(name, text)| (format!("features/{name}"), (*text).to_owned()))
-            .collect(),
-        Some(dir) => {
-            let read_err = |source| SuiteError::Read {
-                path: dir.display().to_string(),
-                source,
-            };
-            let mut paths: Vec<_> = std::fs::read_dir(dir)
-                .map_err(read_err)?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "feature"))
-                .collect();
-            paths.sort();
-            let mut sources = Vec::new();
-            for path in paths {
-                let text = std::fs::read_to_string(&path).map_err(read_err)?;
-                sources.push((path.display().to_string(), text));
-            }
-            sources
-        }
+            .map(|(name, text)| FeatureSource {
+                path: format!("features/{name}"),
+                name: (*name).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect());
     };
+    let read_err = |source| SuiteError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feature"))
+        .collect();
+    paths.sort();
+    let mut sources = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(read_err)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        sources.push(FeatureSource {
+            path: path.display().to_string(),
+            name,
+            text,
+        });
+    }
+    Ok(sources)
+}
+
+/// Parses feature files, with their outlines expanded.
+pub fn parse_features(sources: &[FeatureSource]) -> Result<Vec<gherkin::Feature>, SuiteError> {
     let mut features = Vec::new();
-    for (path, text) in sources {
+    for source in sources {
         let parse_err = |message: String| SuiteError::Parse {
-            path: path.clone(),
+            path: source.path.clone(),
             message,
         };
-        let mut feature = gherkin::Feature::parse(&text, GherkinEnv::default())
+        let mut feature = gherkin::Feature::parse(&source.text, GherkinEnv::default())
             .map_err(|e| parse_err(e.to_string()))?;
-        feature.path = Some(path.clone().into());
+        feature.path = Some(source.path.clone().into());
         features.push(
             feature
                 .expand_examples()
@@ -215,6 +240,11 @@ pub fn load_features(dir: Option<&Path>) -> Result<Vec<gherkin::Feature>, SuiteE
         );
     }
     Ok(features)
+}
+
+/// Loads the features, with their outlines expanded.
+pub fn load_features(dir: Option<&Path>) -> Result<Vec<gherkin::Feature>, SuiteError> {
+    parse_features(&feature_sources(dir)?)
 }
 
 /// The dialect of a feature's copy (see [`in_dialects`]); v1 for a feature

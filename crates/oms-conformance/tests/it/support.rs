@@ -112,15 +112,35 @@ pub fn run_watched(name: &str, args: &[&str], watchdog: Duration) -> Watched {
 }
 
 fn run_watched_env(name: &str, args: &[&str], env: &[(&str, &str)], watchdog: Duration) -> Watched {
+    watch(name, args, env, watchdog, true)
+}
+
+/// Runs the binary with exactly `args` (no `--report-dir`: `compare` takes
+/// none) and `env`, killing it after 60 s.
+pub fn run_exact(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    watch(name, args, env, Duration::from_secs(60), false).ran
+}
+
+fn watch(
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    watchdog: Duration,
+    with_report_dir: bool,
+) -> Watched {
     let dir = scratch(&format!("run-{name}"));
     let report_dir = dir.join("reports");
+    let report_args: Vec<&std::ffi::OsStr> = if with_report_dir {
+        vec!["--report-dir".as_ref(), report_dir.as_os_str()]
+    } else {
+        Vec::new()
+    };
     let stdout_path = dir.join("stdout");
     let stderr_path = dir.join("stderr");
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_oms-conformance"))
         .args(args)
-        .arg("--report-dir")
-        .arg(&report_dir)
+        .args(report_args)
         .env_remove("CI")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
