@@ -2,7 +2,8 @@
 //! in-process through `tower::ServiceExt::oneshot` on a manual clock, so no
 //! test waits on wall time; and Python tools against a real listener on the
 //! wall clock (`live`), each from a cached venv (`venv`): the official SDK
-//! (`sdk`), which waits only for the engine's own 100 ms start-up; and the connection
+//! (`sdk`), which waits only for the engine's own 100 ms start-up, and
+//! schemathesis against the OpenAPI documents (`openapi`); and the connection
 //! layer over real sockets, in process (`http_layer`) and in the binary
 //! (`connections`), whose waits are polls with deadlines.
 
@@ -17,6 +18,7 @@ mod faults;
 mod http_layer;
 mod live;
 mod model;
+mod openapi;
 mod process;
 mod robustness;
 mod sdk;
