@@ -598,7 +598,7 @@ fn schemathesis_finds_no_failure_in_either_document() {
             ));
         }
         summary.push(format!(
-            "{what}: {} cases in {:.1} s (exit {})",
+            "{what}: {} cases in {:.1} s ({})",
             report.total(),
             elapsed.as_secs_f64(),
             run.status
