@@ -4,7 +4,7 @@
 //! ignored at every level of every body, as in v2 (see `wire`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{
     Integer, ListFileJson, WindowIn, documented, key_len, list_file, non_empty, optional_key,
@@ -157,9 +157,12 @@ pub struct CreateBody {
     description: Option<String>,
     task_type: Option<TaskTypeJson>,
     bandwidth_policy: Option<Vec<WindowIn>>,
+    // Objects on the create page (SmnInfo, SourceCdn): kept opaque, but an
+    // object, so a string or a number is a wrong type (`OMS.0064`) instead of
+    // a value the task object would echo where its clients read an object.
     #[serde(rename = "smnInfo")]
-    smn_info: Option<Value>,
-    source_cdn: Option<Value>,
+    smn_info: Option<Map<String, Value>>,
+    source_cdn: Option<Map<String, Value>>,
     migrate_since: Option<i64>,
     auto_restore: Option<bool>,
     enable_failed_object_recording: Option<bool>,
@@ -250,8 +253,10 @@ impl CreateBody {
             description,
             task_type,
             migrate_since: self.migrate_since.unwrap_or(0),
-            smn_info: self.smn_info.map(Box::new),
-            source_cdn: self.source_cdn.map(without_secrets).map(Box::new),
+            smn_info: self.smn_info.map(|smn| Box::new(Value::Object(smn))),
+            source_cdn: self
+                .source_cdn
+                .map(|cdn| Box::new(Value::Object(without_secrets(cdn)))),
             auto_restore: self.auto_restore.unwrap_or(false),
             enable_failed_object_recording: self.enable_failed_object_recording.unwrap_or(false),
             enable_metadata_migration: false,
@@ -268,10 +273,8 @@ impl CreateBody {
 /// The CDN settings of a create body as they are stored and shown: opaque,
 /// less their `authentication_key`, a secret that no answer may echo (v2
 /// keeps the same three fields that remain).
-fn without_secrets(mut source_cdn: Value) -> Value {
-    if let Some(fields) = source_cdn.as_object_mut() {
-        fields.remove("authentication_key");
-    }
+fn without_secrets(mut source_cdn: Map<String, Value>) -> Map<String, Value> {
+    source_cdn.remove("authentication_key");
     source_cdn
 }
 

@@ -649,3 +649,38 @@ async fn empty_optional_strings_are_not_missing() {
     );
     assert_eq!(server.count().await, 4);
 }
+
+/// `smnInfo` and `source_cdn` are objects on the create page: stored opaque,
+/// but a string, a number, a bool or an array is a wrong type, never echoed
+/// back where a client of the task object reads an object (schemathesis found
+/// `"smnInfo": 0` stored and listed back).
+#[tokio::test]
+async fn create_settings_are_objects() {
+    let server = TestServer::new();
+    for field in ["smnInfo", "source_cdn"] {
+        for value in [json!("AAA"), json!(0), json!(false), json!([null, null])] {
+            let body = with_field(SUCCEEDING, &format!("/{field}"), value.clone());
+            let reply = server.call(Method::POST, "/task", &body).await;
+            expect_naming(&reply, "OMS.0064", &format!("`{field}`"), &body);
+        }
+    }
+    assert_eq!(server.count().await, 0, "refused creates store nothing");
+    let smn = json!({"topic_urn": "urn:smn:cn-north-4:0123:topic", "language": "en-us"});
+    let id = server
+        .create(&with_field(SUCCEEDING, "/smnInfo", smn.clone()))
+        .await;
+    assert_eq!(server.get(id).await.json()["smnInfo"], smn);
+    let cdn = json!({"domain": "cdn.example.com", "authentication_key": "secret"});
+    let id = server
+        .create(&with_field(SUCCEEDING, "/source_cdn", cdn))
+        .await;
+    assert_eq!(
+        server.get(id).await.json()["source_cdn"],
+        json!({"domain": "cdn.example.com"}),
+        "shown less its authentication_key"
+    );
+    let id = server
+        .create(&with_field(SUCCEEDING, "/smnInfo", json!(null)))
+        .await;
+    assert!(server.get(id).await.json().get("smnInfo").is_none());
+}

@@ -1,8 +1,9 @@
 //! Child processes with a deadline: run one to completion, draining its
 //! output on threads, and kill it (failing the test) if it overstays. Used by
-//! the SDK interop test and the command-line tests.
+//! the Python tests (the SDK interop, schemathesis) and the command-line tests.
 
 use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -32,8 +33,8 @@ pub fn run_with_deadline(mut command: Command, deadline: Duration, what: &str) -
     {
         Ok(child) => child,
         Err(e) if e.kind() == io::ErrorKind::NotFound => panic!(
-            "cannot run {what}: {:?} was not found; the official SDK interop test needs \
-             Python 3 (python3 on PATH, with the venv module)",
+            "cannot run {what}: {:?} was not found (the Python tests need python3 on PATH, \
+             with the venv module)",
             command.get_program()
         ),
         Err(e) => panic!("cannot run {what}: {e}"),
@@ -77,5 +78,32 @@ pub fn run_with_deadline(mut command: Command, deadline: Duration, what: &str) -
         status,
         stdout: collect(stdout),
         stderr: collect(stderr),
+    }
+}
+
+/// A fresh directory under `target/tmp/` for a child process to work in (its
+/// `HOME`, its working directory), removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new empty directory named `{prefix}-{pid}-{nanos}`.
+    pub fn new(prefix: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -9,18 +9,16 @@
 //! the script prints. Without `python3` or a reachable package index it fails,
 //! saying which; it never skips.
 
-use std::io;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::thread;
 use std::time::Duration;
 
-use oms_reference_server::{Config, DEV_AKSK};
-
-use crate::process::{Finished, run_with_deadline, tail};
+use oms_reference_server::DEV_AKSK;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+
+use crate::live::Server;
+use crate::process::{Finished, TempDir, run_with_deadline};
+use crate::venv::Venv;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_interop.py");
 const V2_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_v2_interop.py");
@@ -37,13 +35,8 @@ const SDK_VERSION: &str = "3.1.219";
 /// The headers the SDK signs on every request, as `signing.md` documents them.
 const SIGNED_HEADERS: &str = "content-type;host;user-agent;x-project-id;x-sdk-date";
 
-/// pip retries a dead index with back-off for minutes; this bounds the whole
-/// install so an unreachable index fails the test instead of hanging it.
-const INSTALL_DEADLINE: Duration = Duration::from_secs(600);
-const VENV_DEADLINE: Duration = Duration::from_secs(120);
 /// The script's own waits are shorter (10 s per poll loop, 10 s per request).
 const SCRIPT_DEADLINE: Duration = Duration::from_secs(90);
-const PROBE_DEADLINE: Duration = Duration::from_secs(30);
 
 #[test]
 fn official_python_sdk_drives_a_task_through_its_lifecycle() {
@@ -106,14 +99,14 @@ fn the_readmes_python_example_runs() {
     assert!(example.contains("http://127.0.0.1:8080"), "{example}");
     let python = sdk_python();
     let server = Server::start();
-    let home = TempHome::new();
+    let home = TempDir::new("sdk-home");
     let mut command = Command::new(&python);
     command
         .arg("-c")
-        .arg(example.replace("http://127.0.0.1:8080", &format!("http://{}", server.addr)))
+        .arg(example.replace("http://127.0.0.1:8080", &server.url()))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home.0);
+        .env("HOME", home.path());
     let run = run_with_deadline(command, SCRIPT_DEADLINE, "the README's Python example");
     server.stop();
     assert!(
@@ -130,13 +123,13 @@ fn the_readmes_python_example_runs() {
 fn run_script(script: &str, args: &[&str]) -> (Value, Finished) {
     let python = sdk_python();
     let server = Server::start();
-    let home = TempHome::new();
+    let home = TempDir::new("sdk-home");
     let (ak, sk, project_id) = DEV_AKSK[0];
 
     let mut command = Command::new(&python);
     command
         .arg(script)
-        .arg(format!("http://{}", server.addr))
+        .arg(server.url())
         .arg(project_id)
         .args(args)
         // A clean environment: no proxy, `PYTHONPATH` or `HUAWEICLOUD_SDK_*`
@@ -144,7 +137,7 @@ fn run_script(script: &str, args: &[&str]) -> (Value, Finished) {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         // The SDK writes `~/.huaweicloud/application_id` on first use.
-        .env("HOME", &home.0)
+        .env("HOME", home.path())
         .env("PYTHONUTF8", "1")
         .env("OMS_SDK_AK", ak)
         .env("OMS_SDK_SK", sk);
@@ -294,211 +287,9 @@ impl<'a> Checks<'a> {
     }
 }
 
-/// The reference server on `127.0.0.1:0` with the wall clock, in a tokio
-/// runtime on its own thread, until [`Server::stop`] or drop.
-struct Server {
-    addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<io::Result<()>>>,
-}
-
-impl Server {
-    fn start() -> Self {
-        // Bound here, before the thread starts, so the port accepts
-        // connections before the script can try one: no readiness wait.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("listener address");
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = thread::Builder::new()
-            .name("sdk-interop-server".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)?;
-                    oms_reference_server::serve(listener, Config::default(), async move {
-                        // A dropped sender (a panicking test) stops the server too.
-                        let _ = stopped.await;
-                    })
-                    .await
-                })
-            })
-            .expect("spawn the server thread");
-        Self {
-            addr,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
-    }
-
-    /// Shuts the server down gracefully and fails the test if it failed.
-    fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            match thread.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => panic!("the reference server failed: {e}"),
-                Err(_) => panic!("the reference server thread panicked"),
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // On a panic path, stop the server without waiting for it.
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
-/// A fresh directory to serve as the script's `HOME`, removed on drop.
-struct TempHome(PathBuf);
-
-impl TempHome {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("sdk-home-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create a temporary HOME");
-        Self(dir)
-    }
-}
-
-impl Drop for TempHome {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The Python of a virtual environment holding exactly `sdk_requirements.txt`,
-/// provisioned on first use and reused after. The directory is named by a hash
-/// of the requirements and the base interpreter's version, so a changed pin or
-/// a new Python gets a new venv, and a run never deletes a venv another test
-/// process may be using. A venv is built under a temporary name and renamed into
-/// place only once complete, so an interrupted install is never mistaken for a
-/// cached one.
+/// provisioned on first use and reused after (`venv`).
 fn sdk_python() -> PathBuf {
-    // One provisioning per test process: the SDK tests run in parallel threads,
-    // and each building its own venv under the same process-named directory
-    // removed the others' mid-install on a machine without the cache.
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(provision_sdk_python).clone()
-}
-
-/// The cached venv's interpreter, building the venv first when the cache has
-/// none for this Python and these pins.
-fn provision_sdk_python() -> PathBuf {
-    let requirements = std::fs::read_to_string(REQUIREMENTS).expect("read sdk_requirements.txt");
-    let probe = run_with_deadline(
-        {
-            let mut c = Command::new("python3");
-            c.arg("--version");
-            c
-        },
-        PROBE_DEADLINE,
-        "python3 --version",
-    );
-    assert!(
-        probe.status.success(),
-        "python3 --version failed; the official SDK interop test needs Python 3:\n{}{}",
-        probe.stdout,
-        probe.stderr
-    );
-    let python_version = format!("{}{}", probe.stdout, probe.stderr)
-        .trim()
-        .to_owned();
-
-    let stamp = format!("{python_version}\n{requirements}");
-    let key: String = Sha256::digest(stamp.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv");
-    let venv = root.join(&key);
-    let python = venv.join("bin").join("python");
-    let complete = |dir: &Path| {
-        dir.join("bin").join("python").exists()
-            && std::fs::read_to_string(dir.join("stamp")).is_ok_and(|s| s == stamp)
-    };
-    if complete(&venv) {
-        return python;
-    }
-
-    let building = root.join(format!("{key}.building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    std::fs::create_dir_all(&root).expect("create the venv cache directory");
-    let mut create = Command::new("python3");
-    create.args(["-m", "venv"]).arg(&building);
-    let created = run_with_deadline(create, VENV_DEADLINE, "python3 -m venv");
-    if !created.status.success() {
-        let _ = std::fs::remove_dir_all(&building);
-        panic!(
-            "python3 -m venv {} failed ({}); the SDK interop test needs Python 3 with the venv \
-             module (Debian: apt install python3-venv):\n{}{}",
-            building.display(),
-            created.status,
-            created.stdout,
-            created.stderr
-        );
-    }
-
-    let mut install = Command::new(building.join("bin").join("python"));
-    install
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-        ])
-        // Per-connection timeout and retries; INSTALL_DEADLINE bounds the total.
-        .args(["--timeout", "30", "--retries", "2", "-r"])
-        .arg(REQUIREMENTS);
-    let installed = run_with_deadline(
-        install,
-        INSTALL_DEADLINE,
-        "pip install -r sdk_requirements.txt",
-    );
-    if !installed.status.success() {
-        let _ = std::fs::remove_dir_all(&building);
-        panic!(
-            "pip could not install the pinned official SDK from sdk_requirements.txt ({}); \
-             is the Python package index reachable from here? The SDK interop test cannot run \
-             without it.\n--- pip stderr\n{}\n--- pip stdout (tail)\n{}",
-            installed.status,
-            installed.stderr,
-            tail(&installed.stdout, 20)
-        );
-    }
-    std::fs::write(building.join("stamp"), &stamp).expect("write the venv stamp");
-
-    // A venv's `bin/python` finds its site-packages through the `pyvenv.cfg`
-    // beside it, so the renamed venv works; only its console scripts (which
-    // the test never runs) keep the old path in their shebangs.
-    if complete(&venv) {
-        // Another test process finished the same venv first; use theirs.
-        let _ = std::fs::remove_dir_all(&building);
-    } else {
-        // Whatever is there is a leftover without its interpreter.
-        let _ = std::fs::remove_dir_all(&venv);
-        if std::fs::rename(&building, &venv).is_err() {
-            let _ = std::fs::remove_dir_all(&building);
-        }
-    }
-    assert!(
-        complete(&venv),
-        "the SDK venv at {} is incomplete after provisioning",
-        venv.display()
-    );
-    python
+    static SDK: Venv = Venv::new("sdk-venv", REQUIREMENTS, "the official SDK interop test");
+    SDK.python()
 }
