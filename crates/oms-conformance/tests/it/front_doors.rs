@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use oms_reference_server::faults::Fault;
 use serde_json::Value;
 
-use crate::support::{reference_server_with, root, runtime, scratch};
+use crate::support::{reference_server_with, root, runtime, scratch, wait_for_exit};
 
 /// A step or a job is killed, and the test fails, past this.
 const STEP_DEADLINE: Duration = Duration::from_secs(120);
@@ -88,22 +88,14 @@ fn finish(mut command: Command, what: &str, dir: &Path) -> Finished {
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
         .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let deadline = Instant::now() + STEP_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+    let status =
+        wait_for_exit(&mut child, Instant::now() + STEP_DEADLINE, || {}).unwrap_or_else(|| {
             panic!(
                 "{what} ran past {} s and was killed; stdout:\n{}",
                 STEP_DEADLINE.as_secs(),
                 std::fs::read_to_string(&out).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+            )
+        });
     Finished {
         code: status.code().unwrap_or(-1),
         stdout: std::fs::read_to_string(out).unwrap_or_default(),

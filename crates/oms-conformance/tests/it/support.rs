@@ -149,26 +149,19 @@ fn watch(
         .spawn()
         .expect("the binary starts");
     let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
-    let deadline = started + watchdog;
     let mut peak_rss_kib = 0;
-    let status = loop {
+    let status = wait_for_exit(&mut child, started + watchdog, || {
         // VmHWM is a high-water mark, so the last reading before the exit is the
         // peak up to that moment; it must be read before the child is reaped.
         peak_rss_kib = peak_rss_kib.max(vm_hwm_kib(&status_file).unwrap_or(0));
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "oms-conformance {args:?} ran past the watchdog of {} s and was killed; stdout:\n{}",
-                watchdog.as_secs(),
-                std::fs::read_to_string(&stdout_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "oms-conformance {args:?} ran past the watchdog of {} s and was killed; stdout:\n{}",
+            watchdog.as_secs(),
+            std::fs::read_to_string(&stdout_path).unwrap_or_default()
+        )
+    });
     Watched {
         ran: Ran {
             code: status.code().unwrap_or(-1),
@@ -178,6 +171,27 @@ fn watch(
         },
         wall: started.elapsed(),
         peak_rss_kib,
+    }
+}
+
+/// Polls `child` every 20 ms, calling `tick` before each look, until it exits
+/// (its status) or `deadline` passes (then it is killed and reaped: `None`).
+pub fn wait_for_exit(
+    child: &mut std::process::Child,
+    deadline: Instant,
+    mut tick: impl FnMut(),
+) -> Option<std::process::ExitStatus> {
+    loop {
+        tick();
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
