@@ -52,3 +52,8 @@ image:
 image-faults:
     RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server --features faults
     docker build -q -t oms-reference-server:faults -f crates/oms-reference-server/Dockerfile .
+
+# Build the registry-free harness image oms-conformance:local (static binary on scratch, reports in the mounted /reports).
+harness-image:
+    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-conformance
+    docker build -q -t oms-conformance:local -f crates/oms-conformance/Dockerfile .

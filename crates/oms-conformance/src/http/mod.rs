@@ -11,13 +11,19 @@
 //! and `/`, empty segments) go through hyper's connection API for `http` targets,
 //! because reqwest's URL type normalizes dot segments.
 //!
+//! Host names are resolved in-process, by one resolver per client that both
+//! paths share (`resolve`): the harness must reach `http://oms:8080` from a
+//! static binary in a `scratch` image, whatever the C library it was linked
+//! with can resolve there.
+//!
 //! `exchange` holds what is logged of each request and its answer; `outgoing`
 //! builds each request's headers from one list and shows them (in the
-//! log, in the `curl` line); `raw` is the hyper path.
+//! log, in the `curl` line); `raw` is the hyper path; `resolve` the names.
 
 mod exchange;
 mod outgoing;
 mod raw;
+mod resolve;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +31,7 @@ use std::time::{Duration, Instant};
 
 pub use self::exchange::{Exchange, Received};
 use self::outgoing::{OutHeaders, Shown, authorize, render_curl};
+pub use self::resolve::{ResolveError, Resolver};
 use crate::secret::{Secret, redacted};
 
 /// The `User-Agent` of every request; signed requests sign it, as the SDKs do.
@@ -215,6 +222,8 @@ pub struct Client {
     inner: reqwest::Client,
     base_url: String,
     base: Base,
+    /// The raw path's resolver; reqwest's connector holds a clone of it.
+    resolver: Resolver,
     timeout: Duration,
     body_cap: usize,
     redactor: Arc<Redactor>,
@@ -262,15 +271,31 @@ fn host_header(url: &reqwest::Url) -> Option<String> {
 }
 
 impl Client {
+    /// A client that resolves names with the system's configuration
+    /// (`/etc/resolv.conf`, `/etc/hosts`), in-process.
     pub fn new(
         base_url: &str,
         timeout: Duration,
         body_cap: usize,
         redactor: Arc<Redactor>,
     ) -> Result<Self, HttpError> {
+        Self::with_resolver(base_url, timeout, body_cap, redactor, Resolver::system())
+    }
+
+    /// A client whose every connection resolves its host through `resolver`.
+    /// The timeout covers each exchange whole, the look-up included (reqwest's
+    /// total timeout; the raw path's own deadline).
+    pub fn with_resolver(
+        base_url: &str,
+        timeout: Duration,
+        body_cap: usize,
+        redactor: Arc<Redactor>,
+        resolver: Resolver,
+    ) -> Result<Self, HttpError> {
         let base = parse_base(base_url)?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(resolver.clone()))
             .timeout(timeout)
             .connect_timeout(timeout);
         if base.host == "127.0.0.1" || base.host == "localhost" || base.host == "[::1]" {
@@ -281,6 +306,7 @@ impl Client {
             inner: builder.build().map_err(HttpError::Build)?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             base,
+            resolver,
             timeout,
             body_cap,
             redactor,
@@ -508,17 +534,25 @@ fn describe_reqwest(error: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let mut message = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(error);
+    format!("{kind}: {}", chain(error))
+}
+
+/// An error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
     while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
+        text.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    message
+    text
 }
 
 /// Whether anything at `base_url` answers an HTTP request within `timeout`,
-/// whatever the status: the readiness probe of a container target.
+/// whatever the status: the readiness probe of a container target. Its URL is
+/// always a mapped port on `127.0.0.1`, so it resolves no name; were it given
+/// one, reqwest's own hickory resolver (its `hickory-dns` feature, on for the
+/// workspace) would resolve it in-process too.
 pub async fn answers(base_url: &str, timeout: Duration) -> bool {
     let Ok(client) = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

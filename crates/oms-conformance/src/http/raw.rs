@@ -2,14 +2,15 @@
 //! byte for byte (percent-encoded `..` and `/`, empty segments) goes out through
 //! hyper's connection API, because reqwest's URL type normalizes dot segments.
 //! Only `http` targets take it; the answer is read as capped as on the reqwest
-//! path.
+//! path. Its host is resolved by the client's in-process resolver, within the
+//! exchange's deadline, and each address is tried in turn.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 use super::outgoing::OutHeaders;
-use super::{Client, Method, Outgoing, Received, header_pairs};
+use super::{Client, Method, Outgoing, Received, chain, header_pairs};
 
 impl Client {
     /// Sends `out` to the request target `target`, exactly as given, over a
@@ -21,14 +22,7 @@ impl Client {
         headers: &OutHeaders,
     ) -> Result<Received, String> {
         let exchange = async {
-            let stream = tokio::net::TcpStream::connect((self.base.host.as_str(), self.base.port))
-                .await
-                .map_err(|e| {
-                    format!(
-                        "cannot connect to {}:{}: {e}",
-                        self.base.host, self.base.port
-                    )
-                })?;
+            let stream = self.connect().await?;
             let (mut sender, connection) =
                 hyper::client::conn::http1::handshake(TokioIo::new(stream))
                     .await
@@ -72,6 +66,7 @@ impl Client {
             driver.abort();
             Ok(self.received(status, headers, body, truncated))
         };
+        // The deadline covers the look-up, the connection and the answer.
         tokio::time::timeout(self.timeout, exchange)
             .await
             .unwrap_or_else(|_| {
@@ -80,5 +75,28 @@ impl Client {
                     self.timeout.as_millis()
                 ))
             })
+    }
+
+    /// A connection to the base URL's host: its addresses from the resolver,
+    /// tried in turn until one accepts.
+    async fn connect(&self) -> Result<tokio::net::TcpStream, String> {
+        let (host, port) = (&self.base.host, self.base.port);
+        let ips = self
+            .resolver
+            .lookup(host)
+            .await
+            .map_err(|e| format!("cannot connect to {host}:{port}: {}", chain(&e)))?;
+        let mut failures = Vec::new();
+        for ip in ips {
+            let addr = std::net::SocketAddr::new(ip, port);
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => failures.push(format!("{addr}: {e}")),
+            }
+        }
+        Err(format!(
+            "cannot connect to {host}:{port} ({})",
+            failures.join("; ")
+        ))
     }
 }

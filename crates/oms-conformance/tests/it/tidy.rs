@@ -253,7 +253,7 @@ fn sources() -> Vec<(String, String)> {
 }
 
 /// Where a needle appears in a file that `allowed` does not admit.
-fn outside(allowed: &[&str], needles: &[&str]) -> Vec<String> {
+pub(crate) fn outside(allowed: &[&str], needles: &[&str]) -> Vec<String> {
     let files = sources();
     assert!(files.len() > 20, "too few sources found: {}", files.len());
     let mut found = Vec::new();
