@@ -230,17 +230,25 @@ pub struct Client {
     seq: AtomicU64,
 }
 
-/// Parses a base URL: `http` or `https`, a host, no query or fragment.
+/// Parses a base URL: `http` or `https`, a host, no credentials, no query or
+/// fragment.
 pub fn check_base_url(url: &str) -> Result<(), HttpError> {
     parse_base(url).map(|_| ())
 }
 
 fn parse_base(url: &str) -> Result<Base, HttpError> {
     let bad = |message: &str| HttpError::BadUrl {
-        url: url.to_owned(),
+        url: without_userinfo(url),
         message: message.to_owned(),
     };
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    // The base URL is printed, logged and written into every report, so it
+    // must never carry a secret; the credentials have their own channels.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(
+            "a base URL carries no credentials (user:password@): give them in the profile or the environment",
+        ));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(bad("the scheme must be http or https"));
     }
@@ -258,6 +266,22 @@ fn parse_base(url: &str) -> Result<Base, HttpError> {
         port,
         prefix: parsed.path().trim_end_matches('/').to_owned(),
     })
+}
+
+/// `url` with whatever stands between `://` and an `@` of its authority
+/// replaced by `***`, so a refusal never echoes a password, even of a URL
+/// that does not parse.
+fn without_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|at| at + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |at| start + at);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
 }
 
 /// `host[:port]` of a URL, the port only when it is not the scheme's default:
@@ -591,5 +615,25 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("not a url").is_err());
         assert!(check_base_url("http://h/?q=1").is_err());
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_is_refused_without_echoing_them() {
+        for url in [
+            "http://user:hunter2@oms.example:8080/gw",
+            "https://hunter2@oms.example",
+            "http://user:hunter2@",
+            "ftp://user:hunter2@oms.example/a@b",
+        ] {
+            let message = check_base_url(url)
+                .expect_err("credentials in a base URL")
+                .to_string();
+            assert!(!message.contains("hunter2"), "{url}: {message}");
+            assert!(message.contains("***@"), "{url}: {message}");
+        }
+        assert_eq!(
+            without_userinfo("http://oms.example/a@b"),
+            "http://oms.example/a@b"
+        );
     }
 }

@@ -31,6 +31,16 @@ fn a_bad_value_exits_2_with_one_line() {
     assert!(one_line(&ran).contains("request-timeout"));
     let ran = run_binary("bad-url", &["--target", "ftp://example.invalid"]);
     assert!(one_line(&ran).contains("scheme"));
+    // A base URL is printed and written into every report: never a password.
+    let ran = run_binary(
+        "url-credentials",
+        &["--target", "http://kit:hunter2@127.0.0.1:1"],
+    );
+    let line = one_line(&ran);
+    assert!(
+        line.contains("carries no credentials") && !line.contains("hunter2"),
+        "{line}"
+    );
     let ran = run_binary("bad-rule", &["--rule", "OMS-DEL-999"]);
     assert!(one_line(&ran).contains("OMS-DEL-999"));
     let ran = run_binary("bad-api", &["--api", "v3"]);
