@@ -45,15 +45,15 @@ lint:
 
 # Build the registry-free emulator image oms-reference-server:local (static binary on scratch, no fault injection).
 image:
-    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server
+    RUSTFLAGS="-C target-feature=+crt-static -C strip=debuginfo" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server
     docker build -q -t oms-reference-server:local -f crates/oms-reference-server/Dockerfile .
 
 # Build oms-reference-server:faults, the same image with fault injection compiled in (off unless OMS_FAULT is set), to prove the kit.
 image-faults:
-    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server --features faults
+    RUSTFLAGS="-C target-feature=+crt-static -C strip=debuginfo" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-reference-server --features faults
     docker build -q -t oms-reference-server:faults -f crates/oms-reference-server/Dockerfile .
 
 # Build the registry-free harness image oms-conformance:local (static binary on scratch, reports in the mounted /reports).
 harness-image:
-    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-conformance
+    RUSTFLAGS="-C target-feature=+crt-static -C strip=debuginfo" CARGO_TARGET_DIR=target/image cargo build --release --locked --target x86_64-unknown-linux-gnu -p oms-conformance
     docker build -q -t oms-conformance:local -f crates/oms-conformance/Dockerfile .
