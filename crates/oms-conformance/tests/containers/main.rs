@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Ran, root, run_binary};
+use support::{Ran, root, run_binary, wait_for_exit};
 
 /// The emulator image, as `just image` builds it: no fault injection.
 const IMAGE: &str = "oms-reference-server:local";
@@ -92,22 +92,12 @@ fn within(command: &mut Command, what: &str, deadline: Duration) -> Result<Outpu
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let until = Instant::now() + deadline;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{what}: still running after {} s, killed",
-                    deadline.as_secs()
-                ));
-            }
-            Err(e) => return Err(format!("{what}: cannot wait: {e}")),
-        }
-    };
+    let status = wait_for_exit(&mut child, Instant::now() + deadline, || {}).ok_or_else(|| {
+        format!(
+            "{what}: still running after {} s, killed",
+            deadline.as_secs()
+        )
+    })?;
     Ok(Output {
         status,
         stdout: stdout.join().unwrap_or_default(),
