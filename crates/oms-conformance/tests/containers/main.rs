@@ -72,36 +72,18 @@ fn succeeded(output: Output, what: &str) -> Result<String, String> {
 }
 
 /// Runs `command` to its end, or kills it once `deadline` has passed: a hung
-/// Docker engine fails the test that waits on it instead of hanging it.
+/// Docker engine fails the test that waits on it instead of hanging it. Its
+/// output is captured in a scratch folder of its own.
 fn within(command: &mut Command, what: &str, deadline: Duration) -> Result<Output, String> {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{what}: cannot run: {e}"))?;
-    // Drained while the command runs, so that a full pipe never blocks it.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let status = wait_for_exit(&mut child, Instant::now() + deadline, || {}).ok_or_else(|| {
-        format!(
-            "{what}: still running after {} s, killed",
-            deadline.as_secs()
-        )
-    })?;
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = support::scratch(&format!("command-{run}"));
+    let ended = support::run_captured(command, &dir, what, Instant::now() + deadline, |_| {})?;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        status: ended.status,
+        stdout: ended.stdout.into_bytes(),
+        stderr: ended.stderr.into_bytes(),
     })
 }
 
@@ -425,14 +407,8 @@ fn an_interrupted_run_removes_its_container() -> Result<(), String> {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let exited = wait_for(std::time::Duration::from_secs(30), || {
-        matches!(child.try_wait(), Ok(Some(_)))
-    });
-    if !exited {
-        let _ = child.kill();
-        return Err("the interrupted run did not end within 30 s".to_owned());
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let status = wait_for_exit(&mut child, Instant::now() + Duration::from_secs(30), || {})
+        .ok_or("the interrupted run did not end within 30 s")?;
     if !started {
         return Err("no container of the image appeared within 60 s".to_owned());
     }
@@ -455,7 +431,6 @@ fn an_interrupted_run_removes_its_container() -> Result<(), String> {
 
 /// Reads from `stream` until `want` has arrived, within 10 s.
 fn read_until(stream: &mut std::net::TcpStream, want: &[u8]) -> Result<Vec<u8>, String> {
-    use std::io::Read;
     let until = Instant::now() + std::time::Duration::from_secs(10);
     let mut got = Vec::new();
     let mut chunk = [0u8; 4096];

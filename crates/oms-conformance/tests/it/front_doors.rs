@@ -17,13 +17,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use oms_reference_server::faults::Fault;
 use serde_json::Value;
 
-use crate::support::{reference_server_with, root, runtime, scratch, wait_for_exit};
+use crate::support::{reference_server_with, root, run_captured, runtime, scratch};
 
 /// A step or a job is killed, and the test fails, past this.
 const STEP_DEADLINE: Duration = Duration::from_secs(120);
@@ -72,34 +72,27 @@ struct Finished {
     stderr: String,
 }
 
-/// Runs `command` to its end, killing it (and failing) past [`STEP_DEADLINE`].
+/// Runs `command` to its end, killing it (and failing) past [`STEP_DEADLINE`];
+/// its output is kept in `dir/<what>/`.
 fn finish(mut command: Command, what: &str, dir: &Path) -> Finished {
-    let out = dir.join(format!("{what}.stdout"));
-    let err = dir.join(format!("{what}.stderr"));
     // Nothing of the test's own environment may steer the kit.
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("OMS_CONFORMANCE_") {
             command.env_remove(key);
         }
     }
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let status =
-        wait_for_exit(&mut child, Instant::now() + STEP_DEADLINE, || {}).unwrap_or_else(|| {
-            panic!(
-                "{what} ran past {} s and was killed; stdout:\n{}",
-                STEP_DEADLINE.as_secs(),
-                std::fs::read_to_string(&out).unwrap_or_default()
-            )
-        });
+    let ended = run_captured(
+        &mut command,
+        &dir.join(what),
+        what,
+        Instant::now() + STEP_DEADLINE,
+        |_| {},
+    )
+    .unwrap_or_else(|message| panic!("{message}"));
     Finished {
-        code: status.code().unwrap_or(-1),
-        stdout: std::fs::read_to_string(out).unwrap_or_default(),
-        stderr: std::fs::read_to_string(err).unwrap_or_default(),
+        code: ended.status.code().unwrap_or(-1),
+        stdout: ended.stdout,
+        stderr: ended.stderr,
     }
 }
 

@@ -135,43 +135,78 @@ fn watch(
     } else {
         Vec::new()
     };
-    let stdout_path = dir.join("stdout");
-    let stderr_path = dir.join("stderr");
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oms-conformance"))
-        .args(args)
-        .args(report_args)
-        .env_remove("CI")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
-        .spawn()
-        .expect("the binary starts");
-    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
     let mut peak_rss_kib = 0;
-    let status = wait_for_exit(&mut child, started + watchdog, || {
+    let ended = run_captured(
+        Command::new(env!("CARGO_BIN_EXE_oms-conformance"))
+            .args(args)
+            .args(report_args)
+            .env_remove("CI")
+            .envs(env.iter().copied()),
+        &dir,
+        &format!("oms-conformance {args:?}"),
+        started + watchdog,
         // VmHWM is a high-water mark, so the last reading before the exit is the
         // peak up to that moment; it must be read before the child is reaped.
-        peak_rss_kib = peak_rss_kib.max(vm_hwm_kib(&status_file).unwrap_or(0));
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "oms-conformance {args:?} ran past the watchdog of {} s and was killed; stdout:\n{}",
-            watchdog.as_secs(),
-            std::fs::read_to_string(&stdout_path).unwrap_or_default()
-        )
-    });
+        |pid| peak_rss_kib = peak_rss_kib.max(vm_hwm_kib(pid).unwrap_or(0)),
+    )
+    .unwrap_or_else(|message| panic!("{message}"));
     Watched {
         ran: Ran {
-            code: status.code().unwrap_or(-1),
-            stdout: std::fs::read_to_string(stdout_path).unwrap_or_default(),
-            stderr: std::fs::read_to_string(stderr_path).unwrap_or_default(),
+            code: ended.status.code().unwrap_or(-1),
+            stdout: ended.stdout,
+            stderr: ended.stderr,
             report_dir,
         },
         wall: started.elapsed(),
         peak_rss_kib,
     }
+}
+
+/// A process run to its end, with what it printed.
+#[derive(Debug)]
+pub struct Ended {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` (stdin closed, its output captured in `dir/stdout` and
+/// `dir/stderr`, files rather than pipes so that nothing has to drain them) to
+/// its end through [`wait_for_exit`], calling `tick` with its pid before each
+/// look. Past `deadline` it is killed: the error says so, with what it had
+/// printed on stdout; so does a command that cannot start.
+pub fn run_captured(
+    command: &mut Command,
+    dir: &Path,
+    what: &str,
+    deadline: Instant,
+    mut tick: impl FnMut(u32),
+) -> Result<Ended, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{what}: no folder for its output: {e}"))?;
+    let (out, err) = (dir.join("stdout"), dir.join("stderr"));
+    let file = |path: &Path| {
+        std::fs::File::create(path).map_err(|e| format!("{what}: cannot capture its output: {e}"))
+    };
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(file(&out)?)
+        .stderr(file(&err)?)
+        .spawn()
+        .map_err(|e| format!("{what}: cannot run: {e}"))?;
+    let pid = child.id();
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+    let Some(status) = wait_for_exit(&mut child, deadline, || tick(pid)) else {
+        return Err(format!(
+            "{what} ran past its deadline and was killed; stdout:\n{}",
+            read(&out)
+        ));
+    };
+    Ok(Ended {
+        status,
+        stdout: read(&out),
+        stderr: read(&err),
+    })
 }
 
 /// Polls `child` every 20 ms, calling `tick` before each look, until it exits
@@ -196,8 +231,8 @@ pub fn wait_for_exit(
 }
 
 /// `VmHWM` of a process, in KiB.
-fn vm_hwm_kib(status_file: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(status_file).ok()?;
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     text.lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))?
         .trim()
