@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::report::xml;
-use crate::summary::inline;
+use crate::summary::{inline, short};
 
 /// The most characters of a cell (its verdict and answers) as shown.
 const CELL_CAP: usize = 300;
@@ -323,12 +323,11 @@ pub fn parse(path: &Path, value: &Value) -> Result<RunResults, CompareError> {
         profile_digest,
         target: value["base_url"].as_str().unwrap_or_default().to_owned(),
         exit_code: value["exit_code"].as_i64(),
-        counts: format!(
-            "{} passed, {} failed, {} inconclusive, {} skipped",
+        counts: crate::report::counts(
             number("passed"),
             number("failed"),
             number("inconclusive") + number("errors"),
-            number("skipped")
+            number("skipped"),
         ),
         rules: judged,
     })
@@ -537,7 +536,6 @@ fn legend(c: &Comparison) -> String {
 fn shared(c: &Comparison) -> String {
     let first = &c.runs[0];
     let all = |of: fn(&RunResults) -> &str| c.runs.iter().all(|r| of(r) == of(first));
-    let short = |digest: &str| digest.chars().take(12).collect::<String>();
     format!(
         "kit {} · catalogue {} · features {}",
         if all(|r| r.kit.as_str()) {
@@ -584,7 +582,7 @@ pub fn text(c: &Comparison) -> String {
             run.path.display(),
             cut(&run.target, CELL_CAP),
             cut(&run.profile, CELL_CAP),
-            run.profile_digest.chars().take(12).collect::<String>(),
+            short(&run.profile_digest),
             exit_text(run),
             run.counts
         );
@@ -659,7 +657,7 @@ pub fn markdown(c: &Comparison) -> String {
             inline(&run.path.display().to_string(), CELL_CAP),
             inline(&run.target, CELL_CAP),
             inline(&run.profile, CELL_CAP),
-            run.profile_digest.chars().take(12).collect::<String>(),
+            short(&run.profile_digest),
             exit_text(run),
             run.counts
         );
@@ -740,7 +738,7 @@ pub fn html(c: &Comparison) -> String {
             xml(&run.path.display().to_string()),
             xml(&cut(&run.target, CELL_CAP)),
             xml(&cut(&run.profile, CELL_CAP)),
-            xml(&run.profile_digest.chars().take(12).collect::<String>()),
+            xml(&short(&run.profile_digest)),
             exit_text(run),
             xml(&run.counts)
         );

@@ -21,6 +21,8 @@
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
+use crate::signing::hex;
+
 /// The kit's name, as `results.json` records it.
 pub const KIT_NAME: &str = env!("CARGO_PKG_NAME");
 /// The kit's version, as `results.json` records it.
@@ -108,10 +110,7 @@ impl Provenance {
 
 /// SHA-256 of `bytes`, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// The features digest: the files in the byte order of their names, each as
@@ -128,11 +127,7 @@ pub fn features_digest(files: &[FeatureFile<'_>]) -> String {
         hasher.update([0]);
         hasher.update(file.text.as_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hasher.finalize())
 }
 
 /// The profile digest: SHA-256 of the canonical JSON of the profile as used,

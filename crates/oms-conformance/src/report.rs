@@ -102,7 +102,7 @@ fn rule_json(run: &Run<'_>, rule: &RuleResult) -> Value {
 pub fn results(run: &Run<'_>) -> Value {
     let j = run.judgement;
     json!({
-        "kit": format!("oms-conformance {}", env!("CARGO_PKG_VERSION")),
+        "kit": format!("{} {}", crate::provenance::KIT_NAME, crate::provenance::KIT_VERSION),
         "provenance": run.provenance,
         "target": match &run.config.target {
             Target::Embedded => "embedded reference server",
@@ -375,12 +375,20 @@ pub(crate) fn verdict_of_run(exit_code: u8) -> &'static str {
 /// counts, those the kit could not run counted as inconclusive.
 pub(crate) fn closing_line(j: &Judgement) -> String {
     format!(
-        "conformance: {} passed, {} failed, {} inconclusive, {} skipped",
-        j.passed,
-        j.failed,
-        j.inconclusive + j.errors,
-        j.skipped
+        "conformance: {}",
+        counts(j.passed, j.failed, j.inconclusive + j.errors, j.skipped)
     )
+}
+
+/// The scenario counts as the closing line and `compare` say them (a scenario
+/// in error is counted as inconclusive).
+pub(crate) fn counts<N: std::fmt::Display>(
+    passed: N,
+    failed: N,
+    inconclusive: N,
+    skipped: N,
+) -> String {
+    format!("{passed} passed, {failed} failed, {inconclusive} inconclusive, {skipped} skipped")
 }
 
 /// The end of the terminal output: a line per rule, notes, then the plain line.

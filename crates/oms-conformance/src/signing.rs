@@ -253,7 +253,8 @@ fn encode(bytes: &[u8]) -> String {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes` (signatures here, digests in `provenance`).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -311,7 +311,7 @@ fn more(n: usize, thing: &str) -> String {
 }
 
 /// The first 12 hex digits of a digest.
-fn short(digest: &str) -> String {
+pub(crate) fn short(digest: &str) -> String {
     digest.chars().take(12).collect()
 }
 

@@ -71,7 +71,7 @@ fn compare_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
     run_exact(name, &all, env)
 }
 
-/// The line of a text table that starts with `mark` and names `rule` in v1.
+/// The line of a text table (after its three columns of mark) that names `rule` in v1.
 fn row<'a>(stdout: &'a str, rule: &str) -> &'a str {
     stdout
         .lines()
@@ -327,6 +327,18 @@ fn runs_of_other_kits_or_catalogues_are_refused_unless_allowed_mixed() {
     assert!(
         line.contains("different catalogues") && line.contains(&"0".repeat(64)),
         "{line}"
+    );
+    let mixed = compare(
+        "compare-catalogue-mixed",
+        &[&reference, &other_catalogue, "--allow-mixed"],
+    );
+    assert_eq!(mixed.code, 0, "{}", mixed.explain());
+    assert!(
+        mixed
+            .stderr
+            .starts_with("warning: the runs were judged by different catalogues"),
+        "{}",
+        mixed.explain()
     );
 
     // Other features are compared, with a warning.
