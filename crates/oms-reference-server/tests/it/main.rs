@@ -1,7 +1,7 @@
 //! The reference server's integration tests, in one binary: the API driven
 //! in-process through `tower::ServiceExt::oneshot` on a manual clock, so no
 //! test waits on wall time; and Python tools against a real listener on the
-//! wall clock (`live`), each from a cached venv (`venv`): the official SDK
+//! wall clock (`wire::InProcess`), each from a cached venv (`venv`): the official SDK
 //! (`sdk`), which waits only for the engine's own 100 ms start-up, and
 //! schemathesis against the OpenAPI documents (`openapi`); and the connection
 //! layer over real sockets, in process (`http_layer`) and in the binary
@@ -16,7 +16,6 @@ mod engine;
 #[cfg(feature = "faults")]
 mod faults;
 mod http_layer;
-mod live;
 mod model;
 mod openapi;
 mod process;

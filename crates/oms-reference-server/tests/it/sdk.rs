@@ -13,12 +13,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use oms_reference_server::DEV_AKSK;
+use oms_reference_server::{Config, DEV_AKSK};
 use serde_json::{Value, json};
 
-use crate::live::Server;
 use crate::process::{Finished, TempDir, run_with_deadline};
 use crate::venv::Venv;
+use crate::wire::InProcess;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_interop.py");
 const V2_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk_v2_interop.py");
@@ -98,7 +98,7 @@ fn the_readmes_python_example_runs() {
         .expect("the README has a Python example");
     assert!(example.contains("http://127.0.0.1:8080"), "{example}");
     let python = sdk_python();
-    let server = Server::start();
+    let server = InProcess::start(Config::default());
     let home = TempDir::new("sdk-home");
     let mut command = Command::new(&python);
     command
@@ -122,7 +122,7 @@ fn the_readmes_python_example_runs() {
 /// server, and parses the one JSON line of observations it prints last.
 fn run_script(script: &str, args: &[&str]) -> (Value, Finished) {
     let python = sdk_python();
-    let server = Server::start();
+    let server = InProcess::start(Config::default());
     let home = TempDir::new("sdk-home");
     let (ak, sk, project_id) = DEV_AKSK[0];
 

@@ -233,11 +233,14 @@ pub fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// The server in this process, on its own runtime thread, until dropped.
+/// The server in this process, on a real listener on `127.0.0.1` and the wall
+/// clock, on its own runtime thread, until [`InProcess::stop`] or drop: for the
+/// tests of the connection layer, and for those whose client is another process
+/// (the official Python SDK, schemathesis).
 pub struct InProcess {
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
+    thread: Option<thread::JoinHandle<std::io::Result<()>>>,
 }
 
 impl InProcess {
@@ -248,17 +251,16 @@ impl InProcess {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
-                .build()
-                .unwrap();
+                .build()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready.send(listener.local_addr().unwrap()).unwrap();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let _ = ready.send(listener.local_addr()?);
                 oms_reference_server::serve(listener, config, async move {
+                    // A dropped sender (a panicking test) stops the server too.
                     let _ = stopped.await;
                 })
                 .await
-                .unwrap();
-            });
+            })
         });
         let addr = addr
             .recv_timeout(Duration::from_secs(10))
@@ -267,6 +269,25 @@ impl InProcess {
             addr,
             stop: Some(stop),
             thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Shuts the server down gracefully and fails the test if it failed.
+    pub fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("the reference server failed: {e}"),
+                Err(_) => panic!("the reference server thread panicked"),
+            }
         }
     }
 }
