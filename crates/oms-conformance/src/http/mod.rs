@@ -574,9 +574,11 @@ fn chain(error: &dyn std::error::Error) -> String {
 
 /// Whether anything at `base_url` answers an HTTP request within `timeout`,
 /// whatever the status: the readiness probe of a container target. Its URL is
-/// always a mapped port on `127.0.0.1`, so it resolves no name; were it given
-/// one, reqwest's own hickory resolver (its `hickory-dns` feature, on for the
-/// workspace) would resolve it in-process too.
+/// always a mapped port on `127.0.0.1`, so it resolves no name. Were it given
+/// one, reqwest's own hickory resolver (its `hickory-dns` feature) would look
+/// it up in-process, but asking for both address families at once, unlike the
+/// client's [`Resolver`] (see its `STRATEGY`): give it the client's resolver
+/// before pointing it at a name.
 pub async fn answers(base_url: &str, timeout: Duration) -> bool {
     let Ok(client) = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 use super::outgoing::OutHeaders;
-use super::{Client, Method, Outgoing, Received, chain, header_pairs};
+use super::{Client, Method, Outgoing, Received, header_pairs};
 
 impl Client {
     /// Sends `out` to the request target `target`, exactly as given, over a
@@ -22,7 +22,10 @@ impl Client {
         headers: &OutHeaders,
     ) -> Result<Received, String> {
         let exchange = async {
-            let stream = self.connect().await?;
+            let stream = self
+                .resolver
+                .connect(&self.base.host, self.base.port)
+                .await?;
             let (mut sender, connection) =
                 hyper::client::conn::http1::handshake(TokioIo::new(stream))
                     .await
@@ -75,28 +78,5 @@ impl Client {
                     self.timeout.as_millis()
                 ))
             })
-    }
-
-    /// A connection to the base URL's host: its addresses from the resolver,
-    /// tried in turn until one accepts.
-    async fn connect(&self) -> Result<tokio::net::TcpStream, String> {
-        let (host, port) = (&self.base.host, self.base.port);
-        let ips = self
-            .resolver
-            .lookup(host)
-            .await
-            .map_err(|e| format!("cannot connect to {host}:{port}: {}", chain(&e)))?;
-        let mut failures = Vec::new();
-        for ip in ips {
-            let addr = std::net::SocketAddr::new(ip, port);
-            match tokio::net::TcpStream::connect(addr).await {
-                Ok(stream) => return Ok(stream),
-                Err(e) => failures.push(format!("{addr}: {e}")),
-            }
-        }
-        Err(format!(
-            "cannot connect to {host}:{port} ({})",
-            failures.join("; ")
-        ))
     }
 }

@@ -149,6 +149,28 @@ impl Resolver {
         }
         Ok(ips)
     }
+
+    /// A TCP connection to `host:port`: its addresses from [`Self::lookup`],
+    /// tried in turn until one accepts (the raw path's connector; reqwest's
+    /// tries the addresses [`reqwest::dns::Resolve`] gives it the same way).
+    pub async fn connect(&self, host: &str, port: u16) -> Result<tokio::net::TcpStream, String> {
+        let ips = self
+            .lookup(host)
+            .await
+            .map_err(|e| format!("cannot connect to {host}:{port}: {}", super::chain(&e)))?;
+        let mut failures = Vec::new();
+        for ip in ips {
+            let addr = SocketAddr::new(ip, port);
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => failures.push(format!("{addr}: {e}")),
+            }
+        }
+        Err(format!(
+            "cannot connect to {host}:{port} ({})",
+            failures.join("; ")
+        ))
+    }
 }
 
 /// reqwest's connector resolves through the same resolver as the raw path.
