@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use oms_reference_server::faults::Fault;
 use serde_json::Value;
 
-use crate::support::{reference_server_with, root, run_captured, runtime, scratch};
+use crate::support::{Ran, reference_server_with, root, run_captured, run_exact, runtime, scratch};
 
 /// A step or a job is killed, and the test fails, past this.
 const STEP_DEADLINE: Duration = Duration::from_secs(120);
@@ -64,17 +64,9 @@ fn path_with(first: &[PathBuf]) -> String {
         .expect("PATH is UTF-8")
 }
 
-/// One process's end, with what it printed.
-#[derive(Debug)]
-struct Finished {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `command` to its end, killing it (and failing) past [`STEP_DEADLINE`];
-/// its output is kept in `dir/<what>/`.
-fn finish(mut command: Command, what: &str, dir: &Path) -> Finished {
+/// its output is kept in `dir/<what>/`, the kit's reports in `report_dir`.
+fn finish(mut command: Command, what: &str, dir: &Path, report_dir: PathBuf) -> Ran {
     // Nothing of the test's own environment may steer the kit.
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("OMS_CONFORMANCE_") {
@@ -89,10 +81,11 @@ fn finish(mut command: Command, what: &str, dir: &Path) -> Finished {
         |_| {},
     )
     .unwrap_or_else(|message| panic!("{message}"));
-    Finished {
+    Ran {
         code: ended.status.code().unwrap_or(-1),
         stdout: ended.stdout,
         stderr: ended.stderr,
+        report_dir,
     }
 }
 
@@ -126,7 +119,7 @@ fn expand(value: &str, inputs: &BTreeMap<String, String>) -> String {
 #[derive(Debug)]
 struct ActionRun {
     /// Each step run, in order, with its end; the run stops at a failing step.
-    steps: Vec<(String, Finished)>,
+    steps: Vec<(String, Ran)>,
     /// The job summary file after the run.
     summary: String,
     /// `name=value` outputs of the step with `id: run`.
@@ -140,13 +133,19 @@ impl ActionRun {
         self.steps.last().map_or(-1, |(_, end)| end.code)
     }
 
+    /// What step `step` printed on stdout.
+    fn stdout_of(&self, step: &str) -> String {
+        self.steps
+            .iter()
+            .find(|(name, _)| name == step)
+            .map(|(_, end)| end.stdout.clone())
+            .unwrap_or_default()
+    }
+
     fn explain(&self) -> String {
         let mut text = String::new();
         for (name, end) in &self.steps {
-            text += &format!(
-                "--- step {name:?}: exit {}\nstdout:\n{}\nstderr:\n{}\n",
-                end.code, end.stdout, end.stderr
-            );
+            text += &format!("--- step {name:?}: {}\n", end.explain());
         }
         text + &format!("--- job summary:\n{}", self.summary)
     }
@@ -246,7 +245,8 @@ fn run_action(name: &str, with: &[(&str, &str)], prepare: impl FnOnce(&Path)) ->
                 );
             }
         }
-        let end = finish(command, &format!("step-{index}"), &dir);
+        let report_dir = workspace.join(&inputs["report-dir"]);
+        let end = finish(command, &format!("step-{index}"), &dir, report_dir);
         let failed = end.code != 0;
         if step["id"] == "run" {
             for line in std::fs::read_to_string(&output).unwrap_or_default().lines() {
@@ -319,16 +319,6 @@ fn the_action_judges_the_embedded_server_and_writes_the_job_summary() {
         !run.stdout_of("Run the conformance suite")
             .contains("::error")
     );
-}
-
-impl ActionRun {
-    fn stdout_of(&self, step: &str) -> String {
-        self.steps
-            .iter()
-            .find(|(name, _)| name == step)
-            .map(|(_, end)| end.stdout.clone())
-            .unwrap_or_default()
-    }
 }
 
 #[test]
@@ -411,7 +401,8 @@ fn the_action_refuses_a_bad_input_and_a_bad_profile_with_exit_2() {
 /// What one run of the GitLab job left behind.
 #[derive(Debug)]
 struct JobRun {
-    end: Finished,
+    /// The job's end; its `report_dir` is `$CI_PROJECT_DIR/conformance-reports`.
+    end: Ran,
     project: PathBuf,
     /// The job's `artifacts:reports:junit` path.
     junit: String,
@@ -451,7 +442,7 @@ fn run_job(name: &str, variables: &[(&str, &str)], path: &[PathBuf]) -> JobRun {
         command.env(key, value);
     }
     JobRun {
-        end: finish(command, "job", &dir),
+        end: finish(command, "job", &dir, project.join("conformance-reports")),
         project,
         junit: job["artifacts"]["reports"]["junit"]
             .as_str()
@@ -476,10 +467,7 @@ fn the_gitlab_job_judges_a_target_and_fails_with_the_kits_exit_status() {
             ],
             &[kit_dir()],
         );
-        let explain = format!(
-            "exit {}\nstdout:\n{}\nstderr:\n{}",
-            job.end.code, job.end.stdout, job.end.stderr
-        );
+        let explain = job.end.explain();
         assert_eq!(job.end.code, code, "{fault:?}: {explain}");
         let junit = job.project.join(&job.junit);
         assert!(
@@ -492,22 +480,13 @@ fn the_gitlab_job_judges_a_target_and_fails_with_the_kits_exit_status() {
             job.end.stdout.contains(&summary),
             "the log shows summary.md: {explain}"
         );
-        let results: Value =
-            serde_json::from_str(&read(&job.project.join("conformance-reports/results.json")))
-                .expect("JSON");
-        assert_eq!(results["base_url"], target.as_str(), "{explain}");
-        let verdict = |dialect: &str| {
-            results["rules"]
-                .as_array()
-                .and_then(|rules| {
-                    rules
-                        .iter()
-                        .find(|r| r["id"] == "OMS-DEL-003" && r["dialect"] == dialect)
-                })
-                .map(|r| r["verdict"].clone())
-        };
+        assert_eq!(job.end.results()["base_url"], target.as_str(), "{explain}");
         let want = if fault.is_some() { "fail" } else { "pass" };
-        assert_eq!(verdict("v1"), Some(Value::from(want)), "{explain}");
+        assert_eq!(
+            job.end.rule_in("v1", "OMS-DEL-003")["verdict"],
+            want,
+            "{explain}"
+        );
     }
 }
 
@@ -523,11 +502,8 @@ fn the_gitlab_job_without_the_kit_says_so_in_one_line_and_exits_2() {
 
 /// The `[env: NAME=…]` variables and the `--flags` the kit's `--help` lists.
 fn kit_help() -> String {
-    let dir = scratch("front-doors-help");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_oms-conformance"));
-    command.arg("--help");
-    let end = finish(command, "help", &dir);
-    assert_eq!(end.code, 0, "--help: {end:?}");
+    let end = run_exact("front-doors-help", &["--help"], &[]);
+    assert_eq!(end.code, 0, "--help: {}", end.explain());
     // clap wraps long lines, `[env:` and the name among them.
     end.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
 }
