@@ -41,10 +41,22 @@ struct Cli {
     run: RunArgs,
 }
 
+/// The end of `compare`'s help, wherever clap prints it (`compare --help`,
+/// `help compare`).
+const COMPARE_AFTER_HELP: &str = "Marks: ! the verdicts differ, ~ only the observed answers \
+                                  differ, ? a run did not judge the rule.\n\
+                                  Exit status: 0 compared, 1 some verdicts differ (only with \
+                                  --fail-on-difference), 2 refused (a file missing or not a \
+                                  results.json, fewer than two, or runs of different kit versions \
+                                  or catalogues without --allow-mixed).";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Compare the results.json of two or more runs: a row per rule and
     /// dialect, a column per run, the rows where they differ marked.
+    // `main` parses `compare` with `CompareCli` before this parser sees it;
+    // the variant lists the command in `--help` and serves `help compare`.
+    #[command(after_help = COMPARE_AFTER_HELP)]
     Compare(CompareArgs),
 }
 
@@ -58,11 +70,7 @@ enum Command {
 #[command(
     name = "oms-conformance compare",
     version,
-    after_help = "Marks: ! the verdicts differ, ~ only the observed answers differ, ? a run did not \
-                  judge the rule.\n\
-                  Exit status: 0 compared, 1 some verdicts differ (only with --fail-on-difference), \
-                  2 refused (a file missing or not a results.json, fewer than two, or runs of \
-                  different kit versions or catalogues without --allow-mixed)."
+    after_help = COMPARE_AFTER_HELP
 )]
 struct CompareCli {
     #[command(flatten)]
