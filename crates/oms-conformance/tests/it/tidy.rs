@@ -10,6 +10,8 @@ use oms_conformance::catalogue::Catalogue;
 use oms_conformance::config::CAPABILITIES;
 use oms_conformance::suite::{self, PLAIN_TAGS};
 
+use oms_tidy::ModuleGraph;
+
 use crate::support::root;
 
 fn features() -> Vec<suite::Planned> {
@@ -331,40 +333,37 @@ fn only_the_dialects_read_task_objects() {
     );
 }
 
-/// The README's table of rules (`## The rules`) has one row per catalogue
-/// rule, in order, with its level and dialects.
+/// The harness's module graph is one-way: no file imports, through any
+/// chain of others, a file that imports it (`oms_tidy::ModuleGraph`, the same
+/// reading the server's tidy test uses).
 #[test]
-fn the_readme_lists_every_rule_with_its_level_and_dialects() {
-    let catalogue = Catalogue::embedded().expect("catalogue");
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let section = readme
-        .split("## The rules")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("README.md has a section `## The rules`");
-    let rows: Vec<(String, String, String)> = section
-        .lines()
-        .filter_map(|l| l.strip_prefix("| OMS-DEL-"))
-        .map(|rest| {
-            let cells: Vec<&str> = rest.split('|').map(str::trim).collect();
-            (
-                format!("OMS-DEL-{}", cells[0]),
-                cells[1].to_owned(),
-                cells[2].to_owned(),
-            )
-        })
-        .collect();
-    let expected: Vec<(String, String, String)> = catalogue
-        .rules
-        .iter()
-        .map(|r| {
-            let api: Vec<&str> = r.api.iter().map(|d| d.as_str()).collect();
-            (
-                r.id.clone(),
-                format!("{:?}", r.level).to_uppercase(),
-                api.join(", "),
-            )
-        })
-        .collect();
-    assert_eq!(rows, expected, "README.md `## The rules` and the catalogue");
+fn the_module_graph_is_one_way() {
+    let graph = ModuleGraph::of_crate(&root().join("crates/oms-conformance/src"));
+    assert!(
+        graph.edges.len() >= 30,
+        "too few source files read: {:?}",
+        graph.edges.keys()
+    );
+    let circles = graph.circles();
+    assert!(
+        circles.is_empty(),
+        "import circles among the harness's files (each group imports itself through the others):\n{}",
+        circles
+            .iter()
+            .map(|c| format!("  {}", c.join(", ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// No source file of the harness (src, tests, benches) is over the house's
+/// limit: a file that long holds more than one concern.
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let long = oms_tidy::long_files(&root().join("crates/oms-conformance"), oms_tidy::MAX_LINES);
+    assert!(
+        long.is_empty(),
+        "files over {} lines; split them along their seams: {long:?}",
+        oms_tidy::MAX_LINES
+    );
 }
