@@ -27,6 +27,9 @@ use crate::signing::hex;
 pub const KIT_NAME: &str = env!("CARGO_PKG_NAME");
 /// The kit's version, as `results.json` records it.
 pub const KIT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git commit the kit was built from, or `unknown` for a build outside a
+/// git checkout (`build.rs`).
+pub const KIT_COMMIT: &str = env!("OMS_CONFORMANCE_GIT_COMMIT");
 
 /// What judged a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,6 +45,8 @@ pub struct Provenance {
 pub struct Kit {
     pub name: String,
     pub version: String,
+    /// The git commit the kit was built from, or `unknown`.
+    pub commit: String,
 }
 
 /// A SHA-256 digest, in lower-case hex.
@@ -91,6 +96,7 @@ impl Provenance {
             kit: Kit {
                 name: KIT_NAME.to_owned(),
                 version: KIT_VERSION.to_owned(),
+                commit: KIT_COMMIT.to_owned(),
             },
             catalogue: Digest {
                 sha256: sha256_hex(catalogue.as_bytes()),
