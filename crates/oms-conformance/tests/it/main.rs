@@ -9,6 +9,7 @@
 mod aksk;
 mod client;
 mod compare;
+mod docs;
 mod faults;
 mod front_doors;
 mod hostile;
