@@ -34,6 +34,10 @@ kill-matrix-soak RUNS="20":
     echo "kill-matrix-soak: CPU hogs ${hogs[*]}" >&2
     OMS_KILL_MATRIX_RUNS={{RUNS}} cargo test -p oms-conformance --test it faults:: -- --nocapture
 
+# Build the user guide into docs/book (mdBook: `pip install -r docs/requirements.txt`).
+docs:
+    mdbook build docs
+
 # Format the code.
 fmt:
     cargo fmt --all

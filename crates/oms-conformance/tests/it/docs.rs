@@ -418,3 +418,60 @@ fn run(example: &Example, dir: &Path, servers: &[(&str, SocketAddr)]) -> Result<
         ))
     }
 }
+
+/// The newest release of `CHANGELOG.md` is the kit's version and records the
+/// digest of the catalogue it embeds: a change of the rules cannot ship under
+/// a version that named other rules.
+#[test]
+fn the_changelog_names_this_version_and_its_catalogue() {
+    use sha2::{Digest as _, Sha256};
+    let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).expect("CHANGELOG.md");
+    let releases: Vec<(&str, &str)> = changelog
+        .split("\n## [")
+        .skip(1)
+        .filter_map(|section| {
+            let (version, rest) = section.split_once(']')?;
+            (version != "Unreleased").then_some((version, rest))
+        })
+        .collect();
+    let (version, section) = releases.first().expect("CHANGELOG.md has a release");
+    assert_eq!(
+        *version,
+        env!("CARGO_PKG_VERSION"),
+        "the newest release of CHANGELOG.md is the crates' version"
+    );
+    assert!(
+        section.lines().next().is_some_and(|l| {
+            let date = l.trim_start_matches(" - ").as_bytes();
+            date.len() == 10
+                && date.iter().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        *b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+        }),
+        "release {version} has a date (`## [{version}] - YYYY-MM-DD`)"
+    );
+    let digest: String = Sha256::digest(oms_conformance::catalogue::embedded_text().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let recorded = section
+        .lines()
+        .find_map(|l| l.strip_prefix("Catalogue: `")?.strip_suffix('`'))
+        .unwrap_or_else(|| panic!("release {version} records no `Catalogue: `sha256``"));
+    assert_eq!(
+        recorded, digest,
+        "the catalogue changed since {version} was released: bump the version in Cargo.toml \
+         and add a CHANGELOG.md release recording the new catalogue's digest"
+    );
+    let mut versions: Vec<&str> = releases.iter().map(|(v, _)| *v).collect();
+    versions.dedup();
+    assert_eq!(
+        versions.len(),
+        releases.len(),
+        "each version is released once"
+    );
+}
