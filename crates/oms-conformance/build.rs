@@ -18,13 +18,14 @@ fn main() {
         git(&["rev-parse", "--git-common-dir"]),
     ) {
         let (git_dir, common) = (absolute(&git_dir), absolute(&common));
-        println!("cargo:rerun-if-changed={}", git_dir.join("HEAD").display());
-        println!(
-            "cargo:rerun-if-changed={}",
-            common.join("packed-refs").display()
-        );
+        let mut watched = vec![git_dir.join("HEAD"), common.join("packed-refs")];
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={}", common.join(branch).display());
+            watched.push(common.join(branch));
+        }
+        // Cargo reruns a script at every build while a path it watches is
+        // missing (a branch only in `packed-refs`, or no `packed-refs` yet).
+        for path in watched.iter().filter(|p| p.exists()) {
+            println!("cargo:rerun-if-changed={}", path.display());
         }
     }
     println!("cargo:rustc-env=OMS_CONFORMANCE_GIT_COMMIT={commit}");

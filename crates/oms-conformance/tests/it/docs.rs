@@ -392,6 +392,10 @@ fn run(example: &Example, dir: &Path, servers: &[(&str, SocketAddr)]) -> Result<
     for (shown, real) in servers {
         actual = actual.replace(&real.to_string(), shown);
     }
+    // A terminal puts the next prompt on a line of its own.
+    if !actual.is_empty() && !actual.ends_with('\n') {
+        actual.push('\n');
+    }
     let status = output.status.code();
     let mut problems = Vec::new();
     if status != Some(example.status) {
