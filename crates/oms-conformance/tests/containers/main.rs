@@ -18,8 +18,12 @@
 //! run time. With `OMS_REQUIRE_DOCKER=1` (set by `.ci/run`) a missing engine
 //! is a failure instead, so CI can never pass these silently.
 
-#[path = "../it/support.rs"]
-#[allow(dead_code, reason = "the shared helpers serve the `it` target too")]
+#[path = "../it/support/mod.rs"]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "the shared helpers, and their re-exports, serve the `it` target too"
+)]
 mod support;
 
 use std::io::Read;
