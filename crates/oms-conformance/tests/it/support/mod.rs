@@ -5,8 +5,8 @@
 mod servers;
 
 pub use servers::{
-    Alteration, Answer, Seen, altering_proxy, recording_server, reference_server,
-    reference_server_with, runtime, send_upstream, serve,
+    Alteration, Answer, Seen, altered_reference, json_answer, kit_request, recording_server,
+    reference_server, reference_server_with, runtime, send_upstream, serve,
 };
 
 use std::path::{Path, PathBuf};
@@ -92,6 +92,35 @@ pub fn run_binary(name: &str, args: &[&str]) -> Ran {
 /// [`run_binary`] with extra environment variables.
 pub fn run_binary_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
     run_watched_env(name, args, env, Duration::from_secs(60)).ran
+}
+
+/// A v1 run of OMS-DEL-003 with a 1 ms state deadline, which no task meets:
+/// the rule is inconclusive and the run could not judge (exit 2).
+pub fn run_inconclusive(name: &str) -> Ran {
+    run_binary(
+        name,
+        &[
+            "--api",
+            "v1",
+            "--rule",
+            "OMS-DEL-003",
+            "--state-timeout",
+            "1ms",
+        ],
+    )
+}
+
+/// Asserts that a `--help` run exited 0 and that what it printed mentions each
+/// of `wanted`; `what` names the help in the failure.
+pub fn assert_help_mentions(ran: &Ran, what: &str, wanted: &[&str]) {
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    for text in wanted {
+        assert!(
+            ran.stdout.contains(text),
+            "{what} does not mention {text}:\n{}",
+            ran.stdout
+        );
+    }
 }
 
 /// A run of the binary with what the watchdog measured.

@@ -1,7 +1,8 @@
 //! The in-process servers of the tests, each in a runtime of the test's own:
 //! the reference server (faithful or with a configuration of the test's), a
 //! proxy in front of it that alters one behaviour, and a server that records
-//! what it receives.
+//! what it receives; and the requests and canned answers the in-process client
+//! tests exchange with them.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use oms_conformance::http::{Auth, Method, Outgoing, Shape};
 
 /// A runtime of the test's own, hosting its servers.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -85,8 +87,16 @@ where
     })
 }
 
+/// The reference server behind a proxy that applies `alter` to every answer,
+/// both serving while `rt` lives; the proxy's URL, the target of a negative
+/// control.
+pub fn altered_reference(rt: &tokio::runtime::Runtime, alter: Alteration) -> String {
+    let upstream = reference_server(rt);
+    format!("http://{}", altering_proxy(rt, upstream, alter))
+}
+
 /// A proxy in front of `upstream` that applies `alter` to every answer.
-pub fn altering_proxy(
+fn altering_proxy(
     rt: &tokio::runtime::Runtime,
     upstream: SocketAddr,
     alter: Alteration,
@@ -162,6 +172,28 @@ pub async fn send_upstream(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     hyper::Response::from_parts(parts, body)
+}
+
+/// An answer with status `status` and the JSON body `body`.
+pub fn json_answer(status: u16, body: &'static [u8]) -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body)))
+        .expect("answer")
+}
+
+/// A request shaped as the harness's own (`Shape::Kit`), with no body, sent on
+/// the raw path if `raw`.
+pub fn kit_request(method: Method, target: &str, auth: Auth, raw: bool) -> Outgoing {
+    Outgoing {
+        method,
+        target: target.to_owned(),
+        auth,
+        body: None,
+        raw,
+        shape: Shape::Kit,
+    }
 }
 
 /// What a recording server received of one request.
