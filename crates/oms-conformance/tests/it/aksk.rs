@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use oms_conformance::http::{Auth, Client, Method, Redactor, Signing};
 use oms_conformance::secret::Secret;
@@ -165,11 +165,7 @@ async fn blind_forward(
             .headers
             .insert("x-auth-token", token.parse().expect("header value"));
     }
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = support::collected(body).await;
     let (parts, body) = support::send_upstream(upstream, parts, body)
         .await
         .into_parts();

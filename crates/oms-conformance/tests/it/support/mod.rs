@@ -5,8 +5,8 @@
 mod servers;
 
 pub use servers::{
-    Alteration, Answer, Seen, altered_reference, json_answer, kit_request, recording_server,
-    reference_server, reference_server_with, runtime, send_upstream, serve,
+    Alteration, Answer, Seen, altered_reference, collected, json_answer, kit_request,
+    recording_server, reference_server, reference_server_with, runtime, send_upstream, serve,
 };
 
 use std::path::{Path, PathBuf};

@@ -124,11 +124,7 @@ fn altering_proxy(
 
 async fn forward(upstream: SocketAddr, request: hyper::Request<Incoming>) -> Answer {
     let (parts, body) = request.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = collected(body).await;
     let (parts, body) = send_upstream(upstream, parts, body).await.into_parts();
     let headers = parts
         .headers
@@ -145,6 +141,14 @@ async fn forward(upstream: SocketAddr, request: hyper::Request<Incoming>) -> Ans
         headers,
         body: body.to_vec(),
     }
+}
+
+/// A body read to its end; empty if reading it failed.
+pub async fn collected(body: Incoming) -> Bytes {
+    body.collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
 }
 
 /// Sends one request to `upstream` over a fresh connection; the answer comes
@@ -166,11 +170,7 @@ pub async fn send_upstream(
         .await
         .expect("upstream answers");
     let (parts, body) = response.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = collected(body).await;
     hyper::Response::from_parts(parts, body)
 }
 
