@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Shape, Signing};
+use oms_conformance::http::{Auth, Client, Method, Redactor, Signing};
 use oms_conformance::secret::Secret;
 use serde_json::Value;
 
@@ -165,11 +165,7 @@ async fn blind_forward(
             .headers
             .insert("x-auth-token", token.parse().expect("header value"));
     }
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = support::collected(body).await;
     let (parts, body) = support::send_upstream(upstream, parts, body)
         .await
         .into_parts();
@@ -347,22 +343,17 @@ fn a_signed_exchange_shows_neither_keys_nor_signature() {
     )
     .expect("client");
     for raw in [false, true] {
-        let out = Outgoing {
-            method: Method::Delete,
-            target: "/v1/p/objectstorage/task/%2E%2E?b=2&a=1".to_owned(),
-            auth: Auth::Signed(Signing {
-                ak: Secret::new("ECHO-AK-1"),
-                sk: Secret::new("ECHO-SK-1"),
-                security_token: Some(Secret::new("ECHO-SECURITY-TOKEN")),
-                project_id: "p".to_owned(),
-                whose: "the first project's AK/SK".to_owned(),
-                clock_offset: 0,
-                tamper: false,
-            }),
-            body: None,
-            raw,
-            shape: Shape::Kit,
-        };
+        let auth = Auth::Signed(Signing {
+            ak: Secret::new("ECHO-AK-1"),
+            sk: Secret::new("ECHO-SK-1"),
+            security_token: Some(Secret::new("ECHO-SECURITY-TOKEN")),
+            project_id: "p".to_owned(),
+            whose: "the first project's AK/SK".to_owned(),
+            clock_offset: 0,
+            tamper: false,
+        });
+        let target = "/v1/p/objectstorage/task/%2E%2E?b=2&a=1";
+        let out = support::kit_request(Method::Delete, target, auth, raw);
         let exchange = rt.block_on(client.send(&out));
         let echoed = exchange
             .response

@@ -18,27 +18,18 @@ fn client(addr: std::net::SocketAddr, timeout: Duration) -> Client {
 }
 
 fn delete(target: &str, raw: bool) -> Outgoing {
-    Outgoing {
-        method: Method::Delete,
-        target: target.to_owned(),
-        auth: Auth::Token {
-            token: Secret::new("secret-token"),
-            env: "OMS_CONFORMANCE_TOKEN_FIRST",
-        },
-        body: None,
-        raw,
-        shape: Shape::Kit,
-    }
+    let auth = Auth::Token {
+        token: Secret::new("secret-token"),
+        env: "OMS_CONFORMANCE_TOKEN_FIRST",
+    };
+    support::kit_request(Method::Delete, target, auth, raw)
 }
 
 fn error_answer() -> hyper::Response<Full<Bytes>> {
-    hyper::Response::builder()
-        .status(400)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from_static(
-            br#"{"error_code":"OMS.0054","error_msg":"Invalid task ID."}"#,
-        )))
-        .expect("answer")
+    support::json_answer(
+        400,
+        br#"{"error_code":"OMS.0054","error_msg":"Invalid task ID."}"#,
+    )
 }
 
 fn endless_answer() -> hyper::Response<Full<Bytes>> {

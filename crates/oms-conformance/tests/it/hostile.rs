@@ -404,35 +404,38 @@ fn both(misbehaviour: Misbehaviour, everything_exit: i32, deletes_exit: i32) -> 
     })
 }
 
+/// Both scopes of a misbehaviour that yields no HTTP answer: misbehaving in
+/// everything, the target is unreachable; misbehaving in its deletes only, the
+/// delete rules are in error (both exit 2). Returns the DELETE-only run's
+/// results.
+fn no_answer(misbehaviour: Misbehaviour) -> Value {
+    let [everything, deletes] = both(misbehaviour, 2, 2);
+    assert!(notes(&everything).contains("unreachable"), "{everything:#}");
+    assert_eq!(verdict(&deletes, "OMS-DEL-001"), "error");
+    deletes
+}
+
 #[test]
 fn a_target_that_never_answers_is_judged_unreachable() {
-    let [everything, deletes] = both(Misbehaviour::Silent, 2, 2);
-    assert!(notes(&everything).contains("unreachable"), "{everything:#}");
+    let deletes = no_answer(Misbehaviour::Silent);
     // Every delete timed out: the rules could not be judged, none passed or failed
     // on a non-answer.
-    assert_eq!(verdict(&deletes, "OMS-DEL-001"), "error");
     assert_eq!(verdict(&deletes, "OMS-DEL-003"), "error");
 }
 
 #[test]
 fn a_target_that_answers_a_byte_a_second_times_out() {
-    let [everything, deletes] = both(Misbehaviour::Trickle, 2, 2);
-    assert!(notes(&everything).contains("unreachable"), "{everything:#}");
-    assert_eq!(verdict(&deletes, "OMS-DEL-001"), "error");
+    no_answer(Misbehaviour::Trickle);
 }
 
 #[test]
 fn a_target_that_hangs_up_mid_answer_is_a_transport_error() {
-    let [everything, deletes] = both(Misbehaviour::HangUp, 2, 2);
-    assert!(notes(&everything).contains("unreachable"), "{everything:#}");
-    assert_eq!(verdict(&deletes, "OMS-DEL-001"), "error");
+    no_answer(Misbehaviour::HangUp);
 }
 
 #[test]
 fn a_target_that_sends_garbage_is_a_transport_error() {
-    let [everything, deletes] = both(Misbehaviour::Garbage, 2, 2);
-    assert!(notes(&everything).contains("unreachable"), "{everything:#}");
-    assert_eq!(verdict(&deletes, "OMS-DEL-001"), "error");
+    no_answer(Misbehaviour::Garbage);
 }
 
 #[test]

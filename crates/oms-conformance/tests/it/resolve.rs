@@ -14,7 +14,7 @@ use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
 use hickory_resolver::proto::rr::rdata::A;
 use hickory_resolver::proto::rr::{RData, Record, RecordType};
 use http_body_util::Full;
-use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Resolver, Shape};
+use oms_conformance::http::{Auth, Client, Method, Outgoing, Redactor, Resolver};
 
 use crate::support;
 
@@ -94,22 +94,11 @@ fn client_via(dns: SocketAddr, base: &str, timeout: Duration) -> Client {
 }
 
 fn get(raw: bool) -> Outgoing {
-    Outgoing {
-        method: Method::Get,
-        target: "/v1/p/objectstorage/task/1".to_owned(),
-        auth: Auth::None,
-        body: None,
-        raw,
-        shape: Shape::Kit,
-    }
+    support::kit_request(Method::Get, "/v1/p/objectstorage/task/1", Auth::None, raw)
 }
 
 fn ok_answer() -> hyper::Response<Full<Bytes>> {
-    hyper::Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from_static(b"{}")))
-        .expect("answer")
+    support::json_answer(200, b"{}")
 }
 
 #[test]

@@ -145,17 +145,7 @@ fn a_conformant_run_summary_has_the_verdict_line_and_the_table_and_no_failures()
 
 #[test]
 fn a_run_that_could_not_judge_says_why() {
-    let ran = run_binary(
-        "summary-inconclusive",
-        &[
-            "--api",
-            "v1",
-            "--rule",
-            "OMS-DEL-003",
-            "--state-timeout",
-            "1ms",
-        ],
-    );
+    let ran = support::run_inconclusive("summary-inconclusive");
     assert_eq!(ran.code, 2, "{}", ran.explain());
     let summary = summary(&ran);
     assert!(

@@ -1,18 +1,18 @@
 //! Helpers: running the binary with a deadline (and, watched, with its wall time
-//! and peak memory), reading its reports, and small hyper servers in a runtime of
-//! their own (a reference server, a proxy that alters one behaviour of it, a
-//! server that records what it receives).
+//! and peak memory), reading its reports, writing a test profile; the
+//! in-process servers live in `servers`.
 
-use std::net::SocketAddr;
+mod servers;
+
+pub use servers::{
+    Alteration, Answer, Seen, altered_reference, collected, json_answer, kit_request,
+    recording_server, reference_server, reference_server_with, runtime, send_upstream, serve,
+};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 /// The repository root.
@@ -92,6 +92,35 @@ pub fn run_binary(name: &str, args: &[&str]) -> Ran {
 /// [`run_binary`] with extra environment variables.
 pub fn run_binary_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
     run_watched_env(name, args, env, Duration::from_secs(60)).ran
+}
+
+/// A v1 run of OMS-DEL-003 with a 1 ms state deadline, which no task meets:
+/// the rule is inconclusive and the run could not judge (exit 2).
+pub fn run_inconclusive(name: &str) -> Ran {
+    run_binary(
+        name,
+        &[
+            "--api",
+            "v1",
+            "--rule",
+            "OMS-DEL-003",
+            "--state-timeout",
+            "1ms",
+        ],
+    )
+}
+
+/// Asserts that a `--help` run exited 0 and that what it printed mentions each
+/// of `wanted`; `what` names the help in the failure.
+pub fn assert_help_mentions(ran: &Ran, what: &str, wanted: &[&str]) {
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    for text in wanted {
+        assert!(
+            ran.stdout.contains(text),
+            "{what} does not mention {text}:\n{}",
+            ran.stdout
+        );
+    }
 }
 
 /// A run of the binary with what the watchdog measured.
@@ -240,207 +269,6 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
         .trim()
         .parse()
         .ok()
-}
-
-/// A runtime of the test's own, hosting its servers.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Starts the reference server with its development credentials.
-pub fn reference_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
-    reference_server_with(rt, oms_reference_server::Config::default())
-}
-
-/// Starts the reference server with `config` on `127.0.0.1:0`, in `rt`, through
-/// the harness's own launcher. It serves until `rt` is dropped.
-pub fn reference_server_with(
-    rt: &tokio::runtime::Runtime,
-    config: oms_reference_server::Config,
-) -> SocketAddr {
-    let server = rt
-        .block_on(oms_conformance::embedded::Embedded::start_with(config))
-        .expect("the reference server starts");
-    let addr = server.addr();
-    // Dropping the handle would shut the server down; a task of `rt` keeps it
-    // until the runtime itself ends.
-    rt.spawn(async move {
-        let _server = server;
-        std::future::pending::<()>().await;
-    });
-    addr
-}
-
-/// One answer as the proxy sees it.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-/// An alteration of the reference server's behaviour: given the request's method
-/// and path and the upstream answer, the answer to send instead.
-pub type Alteration = fn(&str, &str, Answer) -> Answer;
-
-/// Serves `handler` on `127.0.0.1:0`, in `rt`, one task per connection.
-pub fn serve<F, Fut>(rt: &tokio::runtime::Runtime, handler: F) -> SocketAddr
-where
-    F: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,
-{
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let handler = handler.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let handler = handler.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handler(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        addr
-    })
-}
-
-/// A proxy in front of `upstream` that applies `alter` to every answer.
-pub fn altering_proxy(
-    rt: &tokio::runtime::Runtime,
-    upstream: SocketAddr,
-    alter: Alteration,
-) -> SocketAddr {
-    serve(rt, move |request: hyper::Request<Incoming>| async move {
-        let method = request.method().as_str().to_owned();
-        let target = request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default();
-        let answer = forward(upstream, request).await;
-        let answer = alter(&method, &target, answer);
-        let mut response = hyper::Response::builder().status(answer.status);
-        for (name, value) in &answer.headers {
-            if !name.eq_ignore_ascii_case("content-length") {
-                response = response.header(name, value);
-            }
-        }
-        response
-            .body(Full::new(Bytes::from(answer.body)))
-            .expect("response")
-    })
-}
-
-async fn forward(upstream: SocketAddr, request: hyper::Request<Incoming>) -> Answer {
-    let (parts, body) = request.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let (parts, body) = send_upstream(upstream, parts, body).await.into_parts();
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    Answer {
-        status: parts.status.as_u16(),
-        headers,
-        body: body.to_vec(),
-    }
-}
-
-/// Sends one request to `upstream` over a fresh connection; the answer comes
-/// back with its body read.
-pub async fn send_upstream(
-    upstream: SocketAddr,
-    parts: hyper::http::request::Parts,
-    body: Bytes,
-) -> hyper::Response<Bytes> {
-    let stream = tokio::net::TcpStream::connect(upstream)
-        .await
-        .expect("upstream");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let response = sender
-        .send_request(hyper::Request::from_parts(parts, Full::new(body)))
-        .await
-        .expect("upstream answers");
-    let (parts, body) = response.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    hyper::Response::from_parts(parts, body)
-}
-
-/// What a recording server received of one request.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub target: String,
-    /// Header names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A server that records every request it receives (target and headers) and
-/// answers `answer`.
-pub fn recording_server(
-    rt: &tokio::runtime::Runtime,
-    answer: fn() -> hyper::Response<Full<Bytes>>,
-) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    let addr = serve(rt, move |request: hyper::Request<Incoming>| {
-        let log = Arc::clone(&log);
-        async move {
-            let target = request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default();
-            let headers = request
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                    (n.as_str().to_owned(), value)
-                })
-                .collect();
-            log.lock().expect("log").push(Seen { target, headers });
-            answer()
-        }
-    });
-    (addr, seen)
 }
 
 /// A profile like the reference one, with `extra` TOML appended to its top level
