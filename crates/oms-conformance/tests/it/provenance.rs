@@ -58,6 +58,20 @@ fn the_provenance_names_the_kit_and_hashes_the_catalogue_and_the_features_as_def
     let p = provenance(reference_run());
     assert_eq!(p["kit"]["name"], "oms-conformance");
     assert_eq!(p["kit"]["version"], env!("CARGO_PKG_VERSION"));
+    // The commit the kit was built from: cargo rebuilds it when HEAD moves, so
+    // it is the checkout's HEAD (and `unknown` where there is no git).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "HEAD"])
+        .current_dir(support::root())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    assert_eq!(
+        p["kit"]["commit"],
+        head.as_deref().unwrap_or("unknown"),
+        "{p:#}"
+    );
     let catalogue =
         std::fs::read(support::root().join("fixtures/catalogue.toml")).expect("catalogue");
     assert_eq!(p["catalogue"]["sha256"], hex(&Sha256::digest(&catalogue)));

@@ -245,6 +245,8 @@ fn the_reference_results_match_the_snapshot() {
         // catalogue, the features or the reference profile; provenance.rs
         // checks each against its definition.
         ".provenance.catalogue.sha256" => "[sha256]",
+        // The commit the kit was built from; provenance.rs checks it is HEAD's.
+        ".provenance.kit.commit" => "[commit]",
         ".provenance.features.sha256" => "[sha256]",
         ".provenance.profile.sha256" => "[sha256]",
         ".rules[].scenarios[].duration_ms" => "[duration]",
