@@ -20,7 +20,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The features digest as the README defines it, computed here independently:
+/// The features digest as the guide defines it (`docs/src/reports.md`), computed here independently:
 /// the files in the byte order of their names, each as name, NUL, length in
 /// decimal, NUL, bytes.
 fn features_digest(dir: &Path) -> String {

@@ -180,7 +180,7 @@ fn rule_rows(text: &str) -> Vec<(String, String)> {
 /// The rules of `conformance-rules.md`, then the v2-only rules of
 /// `oms-v2-api.md` §7 (a `PROFILE` rule, run only where a capability allows,
 /// is a SHOULD here), less OMS-DEL-022: task groups are an API the reference
-/// server does not serve, so that rule is not encoded (README, "The catalogue").
+/// server does not serve, so that rule is not encoded (the guide, `docs/src/rules.md`).
 #[test]
 fn the_catalogue_rules_are_those_of_the_shared_spec() {
     let catalogue = Catalogue::embedded().expect("catalogue");
@@ -209,7 +209,7 @@ fn the_catalogue_rules_are_those_of_the_shared_spec() {
             (id, level)
         });
     in_spec.extend(v2_only);
-    // The kit's own rules, which no page of the spec pack numbers (README, "The rules").
+    // The kit's own rules, which no page of the spec pack numbers (the guide, `docs/src/rules.md`).
     in_spec.push(("OMS-DEL-024".to_owned(), "MUST".to_owned()));
     let in_catalogue: Vec<(String, String)> = catalogue
         .rules
