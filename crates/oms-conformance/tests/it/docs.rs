@@ -74,7 +74,7 @@ fn rules_page() -> String {
             page,
             "| [{id}](#{anchor}) | {level} | {api} | {statement} |",
             id = rule.id,
-            anchor = rule.id.to_lowercase(),
+            anchor = anchor(&rule.id),
             level = level(rule),
             api = dialects(rule),
             statement = cell(&rule.rule),
@@ -90,7 +90,7 @@ fn rules_page() -> String {
             basis = rule
                 .basis
                 .iter()
-                .map(|s| format!("[{s}](#{})", s.to_lowercase()))
+                .map(|s| format!("[{s}](#{})", anchor(s)))
                 .collect::<Vec<_>>()
                 .join(", "),
             statement = rule.rule,
@@ -129,6 +129,19 @@ fn dialects(rule: &oms_conformance::catalogue::Rule) -> String {
         .map(|d| d.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The id mdBook gives a heading of this text: lower case, spaces as hyphens,
+/// nothing but letters, digits, `-` and `_` kept (`API2-2.4` is `api2-24`).
+fn anchor(heading: &str) -> String {
+    heading
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_whitespace() => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A table cell: one line, no bar left unescaped.
