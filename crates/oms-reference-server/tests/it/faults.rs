@@ -270,7 +270,7 @@ async fn delete_during(
 async fn stop(server: &TestServer, dialect: &str, id: u64) -> Reply {
     match dialect {
         "v1" => server.put(id, r#"{"operation":"stop"}"#).await,
-        _ => server.v2(Method::POST, &format!("/{id}/stop"), "").await,
+        _ => server.v2_stop(id).await,
     }
 }
 
@@ -278,11 +278,7 @@ async fn stop(server: &TestServer, dialect: &str, id: u64) -> Reply {
 async fn start(server: &TestServer, dialect: &str, id: u64) -> Reply {
     match dialect {
         "v1" => server.put(id, START_KEYS).await,
-        _ => {
-            server
-                .v2(Method::POST, &format!("/{id}/start"), V2_START)
-                .await
-        }
+        _ => server.v2_start(id).await,
     }
 }
 

@@ -216,7 +216,7 @@ async fn unknown_fields_are_ignored_in_every_body() {
         server.v2(Method::PUT, &path, &policy).await.status,
         StatusCode::OK
     );
-    server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+    server.v2_stop(id).await;
     server.advance(PAUSE_MS);
     let start = with_field(V2_START, "/extra", json!(1));
     let reply = server
@@ -317,7 +317,7 @@ async fn v2_empty_optional_strings_are_not_missing() {
     let id = server.v2_create("long-source").await;
     server.advance(150);
     for field in ["src_ak", "src_sk", "source_cdn_authentication_key"] {
-        server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+        server.v2_stop(id).await;
         server.advance(PAUSE_MS);
         let start = with_field(V2_START, &format!("/{field}"), json!(""));
         let reply = server

@@ -66,15 +66,15 @@ async fn the_sdks_requests_are_accepted() {
         ))
         .await;
     assert_eq!(listed.json()["count"], 1);
-    let stop = server
-        .send(sdk_request(
+    let stop = || {
+        sdk_request(
             Method::POST,
             &format!("{task}/stop"),
             "application/json",
             b"",
-        ))
-        .await;
-    assert_eq!(stop.status, StatusCode::OK);
+        )
+    };
+    assert_eq!(server.send(stop()).await.status, StatusCode::OK);
     server.advance(PAUSE_MS);
     let start = server
         .send(sdk_request(
@@ -85,14 +85,7 @@ async fn the_sdks_requests_are_accepted() {
         ))
         .await;
     assert_eq!(start.status, StatusCode::OK);
-    server
-        .send(sdk_request(
-            Method::POST,
-            &format!("{task}/stop"),
-            "application/json",
-            b"",
-        ))
-        .await;
+    server.send(stop()).await;
     server.advance(PAUSE_MS);
     let deleted = server
         .send(sdk_request(Method::DELETE, &task, "application/json", b""))

@@ -20,13 +20,7 @@ async fn a_task_created_in_v1_is_handled_in_v2() {
         "v1 object_key is v2 save_prefix"
     );
     assert_eq!(task["src_node"]["bucket"], "long-source");
-    assert_eq!(
-        server
-            .v2(Method::POST, &format!("/{id}/stop"), "")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_stop(id).await.status, StatusCode::OK);
     assert_eq!(server.v2_status(id).await, 7);
     assert_eq!(server.status(id).await, 2, "v1 shows pausing as 2");
     assert_eq!(server.delete(id).await.error_code(), "OMS.0063");

@@ -23,7 +23,7 @@ async fn pausing_holds_the_slot_and_counts_as_running_in_v1() {
         ),
         (2, 1)
     );
-    server.v2(Method::POST, &format!("/{first}/stop"), "").await;
+    server.v2_stop(first).await;
     assert_eq!(
         server.v2_status(second).await,
         1,
@@ -74,9 +74,7 @@ async fn a_retry_source_retries_until_stopped() {
         &server.v2(Method::DELETE, &format!("/{id}"), "").await,
     );
     expect(
-        &server
-            .v2(Method::POST, &format!("/{id}/start"), V2_START)
-            .await,
+        &server.v2_start(id).await,
         400,
         "OMS.0065",
         "start retrying",
@@ -95,29 +93,17 @@ async fn a_retry_source_retries_until_stopped() {
         server.v2(Method::GET, "?status=6", "").await.json()["count"],
         1
     );
-    assert_eq!(
-        server
-            .v2(Method::POST, &format!("/{id}/stop"), "")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_stop(id).await.status, StatusCode::OK);
     assert_eq!(server.v2_status(id).await, 7);
     server.advance(PAUSE_MS);
     assert_eq!(server.v2_status(id).await, 3);
-    assert_eq!(
-        server
-            .v2(Method::POST, &format!("/{id}/start"), V2_START)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_start(id).await.status, StatusCode::OK);
     assert_eq!(
         server.v2_status(id).await,
         6,
         "started again, it retries again"
     );
-    server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+    server.v2_stop(id).await;
     server.advance(PAUSE_MS);
     assert_eq!(
         server
@@ -136,7 +122,7 @@ async fn a_zero_pause_stops_at_once() {
     });
     let id = server.v2_create("long-source").await;
     server.advance(150);
-    server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+    server.v2_stop(id).await;
     assert_eq!(server.v2_status(id).await, 3);
     assert_eq!(
         server

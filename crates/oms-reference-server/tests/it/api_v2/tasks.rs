@@ -72,13 +72,7 @@ async fn failed_tasks_show_their_reason() {
     assert_eq!(task["status"], 4);
     assert_eq!(task["error_reason"]["error_code"], "OMS.0031");
     assert_eq!(task["failed_num"], 1);
-    assert_eq!(
-        server
-            .v2(Method::POST, &format!("/{id}/start"), V2_START)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_start(id).await.status, StatusCode::OK);
     server.advance(2_000);
     let task = server.v2_get(id).await.json();
     assert_eq!(task["status"], 5);
@@ -95,12 +89,7 @@ async fn stop_start_delete_and_their_refusals() {
         "v2_delete_running",
         &server.v2(Method::DELETE, &format!("/{id}"), "").await,
     );
-    snap(
-        "v2_start_running",
-        &server
-            .v2(Method::POST, &format!("/{id}/start"), V2_START)
-            .await,
-    );
+    snap("v2_start_running", &server.v2_start(id).await);
     // The stop ignores any body.
     let stopped = server
         .v2(Method::POST, &format!("/{id}/stop"), "{\"x\":1}")
@@ -111,14 +100,9 @@ async fn stop_start_delete_and_their_refusals() {
         "v2_delete_pausing",
         &server.v2(Method::DELETE, &format!("/{id}"), "").await,
     );
-    snap(
-        "v2_stop_pausing",
-        &server.v2(Method::POST, &format!("/{id}/stop"), "").await,
-    );
+    snap("v2_stop_pausing", &server.v2_stop(id).await);
     expect(
-        &server
-            .v2(Method::POST, &format!("/{id}/start"), V2_START)
-            .await,
+        &server.v2_start(id).await,
         400,
         "OMS.0065",
         "start of a pausing task",
@@ -126,7 +110,7 @@ async fn stop_start_delete_and_their_refusals() {
     server.advance(PAUSE_MS);
     assert_eq!(server.v2_status(id).await, 3);
     expect(
-        &server.v2(Method::POST, &format!("/{id}/stop"), "").await,
+        &server.v2_stop(id).await,
         400,
         "OMS.0066",
         "stop of a stopped task",
@@ -155,18 +139,13 @@ async fn stop_start_delete_and_their_refusals() {
         "OMS.0064",
         "start with a key over 100 characters",
     );
-    snap(
-        "v2_start_ok",
-        &server
-            .v2(Method::POST, &format!("/{id}/start"), V2_START)
-            .await,
-    );
+    snap("v2_start_ok", &server.v2_start(id).await);
     assert_eq!(
         server.v2_status(id).await,
         2,
         "a free slot: running again at once"
     );
-    server.v2(Method::POST, &format!("/{id}/stop"), "").await;
+    server.v2_stop(id).await;
     server.advance(PAUSE_MS);
     let deleted = server.v2(Method::DELETE, &format!("/{id}"), "").await;
     snap("v2_delete_ok", &deleted);
@@ -195,10 +174,5 @@ async fn stop_start_delete_and_their_refusals() {
 
     let done = server.v2_create("ok-source").await;
     server.advance(2_000);
-    snap(
-        "v2_start_succeeded",
-        &server
-            .v2(Method::POST, &format!("/{done}/start"), V2_START)
-            .await,
-    );
+    snap("v2_start_succeeded", &server.v2_start(done).await);
 }
