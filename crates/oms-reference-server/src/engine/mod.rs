@@ -11,8 +11,8 @@
 //! transitions it replays. The caller holds the project's lock across the whole
 //! operation, which is what makes each state change atomic.
 //!
-//! This module holds the types: the limits, the refusals, a stored task and
-//! the project. The rest is one `impl Project` a file: the operations a client
+//! This module holds the types: the limits, the refusals, a stored task, a
+//! list's filter and the project. The rest is one `impl Project` a file: the operations a client
 //! asks for (`operations`), the lists and counts (`queries`), the settling and
 //! scheduling every operation starts with (`settle`), and the primitives fault
 //! injection builds its wrong servers with (`primitives`).
@@ -25,10 +25,8 @@ mod settle;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bandwidth::Policy;
-use crate::model::{FailureReason, Status, TaskSpec};
+use crate::model::{FailureReason, Status, StatusSet, TaskSpec};
 use crate::workload::{BASE_RATE, Fate, Workload};
-
-pub use queries::Filter;
 
 /// Per-project limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +143,18 @@ impl Task {
 /// write back with [`Project::write_back`]. Opaque: only the engine reads it.
 #[derive(Debug, Clone)]
 pub struct Record(Box<Task>);
+
+/// Which tasks a newest-first list asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    /// Only tasks in one of these states.
+    pub states: Option<StatusSet>,
+    /// Only tasks whose name contains this.
+    pub name_contains: Option<&'a str>,
+    /// Only tasks created by this task group. No task of this engine belongs
+    /// to a group, so such a filter matches nothing.
+    pub group_id: Option<&'a str>,
+}
 
 /// One project's tasks.
 #[derive(Debug)]

@@ -2,21 +2,9 @@
 //! first with its filters, and the counts, each as a [`TaskView`] of the
 //! settled state (a task's figures computed from its state and the clock).
 
-use super::{Project, Task};
+use super::{Filter, Project, Task};
 use crate::model::{Figures, Status, StatusSet, TaskView, task_name};
 use crate::workload::BASE_RATE;
-
-/// Which tasks a newest-first list asks for.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Filter<'a> {
-    /// Only tasks in one of these states.
-    pub states: Option<StatusSet>,
-    /// Only tasks whose name contains this.
-    pub name_contains: Option<&'a str>,
-    /// Only tasks created by this task group. No task of this engine belongs
-    /// to a group, so such a filter matches nothing.
-    pub group_id: Option<&'a str>,
-}
 
 impl Project {
     /// One task as of `now`, if it exists.

@@ -9,26 +9,13 @@ use std::mem::MaybeUninit;
 use axum::http::{Method, StatusCode, Uri, uri::Authority};
 
 use super::chunked::Chunk;
-use super::{Framer, State, Step};
+use super::{Framer, HeadScan, State, Step};
 use crate::config::HttpLimits;
 use crate::error::ApiError;
 
 /// A 400 of the HTTP layer.
 fn bad(message: impl Into<Cow<'static, str>>) -> ApiError {
     ApiError::http_layer(StatusCode::BAD_REQUEST, message)
-}
-
-/// How far the head at the front has been scanned, so each byte is looked
-/// at once however the head is split across reads.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct HeadScan {
-    pub(super) scanned: usize,
-    /// Bytes of the current line, carriage returns not counted.
-    pub(super) line_len: usize,
-    /// Lines ended so far (the request line is the first).
-    pub(super) lines: usize,
-    /// The request line's method is over (its first space was seen).
-    pub(super) method_done: bool,
 }
 
 impl Framer {

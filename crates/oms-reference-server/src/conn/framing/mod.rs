@@ -20,7 +20,6 @@ mod chunked;
 mod head;
 
 use chunked::{Chunk, walk_chunked};
-use head::HeadScan;
 
 use crate::config::HttpLimits;
 use crate::error::ApiError;
@@ -49,6 +48,19 @@ enum State {
     /// A `Content-Length` body with this many bytes still to come.
     Length(u64),
     Chunked(Chunk),
+}
+
+/// How far the head at the front has been scanned, so each byte is looked
+/// at once however the head is split across reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct HeadScan {
+    scanned: usize,
+    /// Bytes of the current line, carriage returns not counted.
+    line_len: usize,
+    /// Lines ended so far (the request line is the first).
+    lines: usize,
+    /// The request line's method is over (its first space was seen).
+    method_done: bool,
 }
 
 /// The framing of one connection's request stream.

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::token_len;
+use super::body::token_len;
 use crate::error::ApiError;
 use crate::wire::{WindowIn, key_len, optional_key, required};
 

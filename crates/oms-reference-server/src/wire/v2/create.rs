@@ -6,10 +6,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::bandwidth::policy;
+use super::body::token_len;
 use super::settings::{
     ConsistencyJson, OverwriteJson, PriorityJson, StoragePolicyJson, TaskTypeJson,
 };
-use super::{policy, token_len};
 use crate::bandwidth::Policy;
 use crate::error::ApiError;
 use crate::model::{ConsistencyCheck, OverwriteMode, Priority, StoragePolicy, TaskSpec, TaskType};

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::states_of_code;
+use super::status::states_of_code;
 use crate::error::ApiError;
 use crate::model::StatusSet;
 

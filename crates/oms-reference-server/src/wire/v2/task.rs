@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::settings::{
     ConsistencyJson, OverwriteJson, PriorityJson, StoragePolicyJson, TaskTypeJson,
 };
-use super::status_code;
+use super::status::status_code;
 use crate::model::{TaskView, task_name};
 
 /// A bandwidth window as the task object shows it.
