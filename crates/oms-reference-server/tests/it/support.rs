@@ -348,6 +348,11 @@ impl TestServer {
         self.v2(Method::GET, &format!("/{id}"), "").await
     }
 
+    /// `DELETE …/tasks/{id}`.
+    pub async fn v2_delete(&self, id: u64) -> Reply {
+        self.v2(Method::DELETE, &format!("/{id}"), "").await
+    }
+
     /// `POST …/tasks/{id}/stop`, with no body.
     pub async fn v2_stop(&self, id: u64) -> Reply {
         self.v2(Method::POST, &format!("/{id}/stop"), "").await

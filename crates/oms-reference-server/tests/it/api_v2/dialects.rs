@@ -26,13 +26,7 @@ async fn a_task_created_in_v1_is_handled_in_v2() {
     assert_eq!(server.delete(id).await.error_code(), "OMS.0063");
     server.advance(PAUSE_MS);
     assert_eq!(server.status(id).await, 3);
-    assert_eq!(
-        server
-            .v2(Method::DELETE, &format!("/{id}"), "")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_delete(id).await.status, StatusCode::OK);
     assert_eq!(server.get(id).await.error_code(), "OMS.1009");
     assert_eq!(server.count().await, 0);
 }

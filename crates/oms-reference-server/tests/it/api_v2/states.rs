@@ -69,10 +69,7 @@ async fn a_retry_source_retries_until_stopped() {
         ),
         (json!(0), json!(0))
     );
-    snap(
-        "v2_delete_retrying",
-        &server.v2(Method::DELETE, &format!("/{id}"), "").await,
-    );
+    snap("v2_delete_retrying", &server.v2_delete(id).await);
     expect(
         &server.v2_start(id).await,
         400,
@@ -105,13 +102,7 @@ async fn a_retry_source_retries_until_stopped() {
     );
     server.v2_stop(id).await;
     server.advance(PAUSE_MS);
-    assert_eq!(
-        server
-            .v2(Method::DELETE, &format!("/{id}"), "")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_delete(id).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -124,11 +115,5 @@ async fn a_zero_pause_stops_at_once() {
     server.advance(150);
     server.v2_stop(id).await;
     assert_eq!(server.v2_status(id).await, 3);
-    assert_eq!(
-        server
-            .v2(Method::DELETE, &format!("/{id}"), "")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(server.v2_delete(id).await.status, StatusCode::OK);
 }

@@ -85,10 +85,7 @@ async fn stop_start_delete_and_their_refusals() {
     let id = server.v2_create("long-source").await;
     server.advance(150);
     assert_eq!(server.v2_status(id).await, 2);
-    snap(
-        "v2_delete_running",
-        &server.v2(Method::DELETE, &format!("/{id}"), "").await,
-    );
+    snap("v2_delete_running", &server.v2_delete(id).await);
     snap("v2_start_running", &server.v2_start(id).await);
     // The stop ignores any body.
     let stopped = server
@@ -96,10 +93,7 @@ async fn stop_start_delete_and_their_refusals() {
         .await;
     snap("v2_stop_ok", &stopped);
     assert_eq!(server.v2_status(id).await, 7, "pausing");
-    snap(
-        "v2_delete_pausing",
-        &server.v2(Method::DELETE, &format!("/{id}"), "").await,
-    );
+    snap("v2_delete_pausing", &server.v2_delete(id).await);
     snap("v2_stop_pausing", &server.v2_stop(id).await);
     expect(
         &server.v2_start(id).await,
@@ -147,13 +141,10 @@ async fn stop_start_delete_and_their_refusals() {
     );
     server.v2_stop(id).await;
     server.advance(PAUSE_MS);
-    let deleted = server.v2(Method::DELETE, &format!("/{id}"), "").await;
+    let deleted = server.v2_delete(id).await;
     snap("v2_delete_ok", &deleted);
     assert!(deleted.bytes.is_empty());
-    snap(
-        "v2_delete_again",
-        &server.v2(Method::DELETE, &format!("/{id}"), "").await,
-    );
+    snap("v2_delete_again", &server.v2_delete(id).await);
     snap("v2_show_missing", &server.v2_get(id).await);
     for (method, rest, body) in [
         (Method::POST, format!("/{id}/stop"), ""),
