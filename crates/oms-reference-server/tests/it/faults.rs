@@ -91,10 +91,7 @@ async fn delete_needs_content_type_refuses_a_terraform_shaped_delete() {
         if refused {
             // Only the missing header is refused: the kit's own deletes, which
             // carry `Content-Type: application/json`, still succeed.
-            assert_deleted(
-                &server.v2(Method::DELETE, &format!("/{v2}"), "").await,
-                "v2 delete with a Content-Type",
-            );
+            assert_deleted(&server.v2_delete(v2).await, "v2 delete with a Content-Type");
             assert_deleted(&server.delete(v1).await, "v1 delete with a Content-Type");
             assert!(v2_gone(&server, v2).await && v2_gone(&server, v1).await);
         }
@@ -242,7 +239,7 @@ async fn delete_on_action_route_deletes_the_task_through_its_action_route() {
 
 /// A v2 delete of task `id`.
 async fn v2_delete(server: &TestServer, id: u64) -> Reply {
-    server.v2(Method::DELETE, &format!("/{id}"), "").await
+    server.v2_delete(id).await
 }
 
 /// Runs `operation` and, while it is in flight, a delete of `id`, sent as soon
@@ -270,7 +267,7 @@ async fn delete_during(
 async fn stop(server: &TestServer, dialect: &str, id: u64) -> Reply {
     match dialect {
         "v1" => server.put(id, r#"{"operation":"stop"}"#).await,
-        _ => server.v2(Method::POST, &format!("/{id}/stop"), "").await,
+        _ => server.v2_stop(id).await,
     }
 }
 
@@ -278,11 +275,7 @@ async fn stop(server: &TestServer, dialect: &str, id: u64) -> Reply {
 async fn start(server: &TestServer, dialect: &str, id: u64) -> Reply {
     match dialect {
         "v1" => server.put(id, START_KEYS).await,
-        _ => {
-            server
-                .v2(Method::POST, &format!("/{id}/start"), V2_START)
-                .await
-        }
+        _ => server.v2_start(id).await,
     }
 }
 

@@ -60,18 +60,11 @@ fn official_python_sdks_v2_client_drives_a_task_through_its_lifecycle() {
     check.eq("/show/dst_bucket", json!("dst-bucket"));
     check.eq("/list/count", json!(1));
     check.eq("/list/ids", json!([id]));
-    for (step, status, code) in [
+    check.client_errors(&[
         ("delete_running", 400, "OMS.0063"),
         ("show_deleted", 400, "OMS.1009"),
         ("wrong_secret", 401, "APIGW.0301"),
-    ] {
-        check.eq(
-            &format!("/{step}/exception"),
-            json!("ClientRequestException"),
-        );
-        check.eq(&format!("/{step}/status_code"), json!(status));
-        check.eq(&format!("/{step}/error_code"), json!(code));
-    }
+    ]);
     check.eq("/stop/status_code", json!(200));
     check.eq("/stopped/status", json!(3));
     check.eq("/delete_stopped/status_code", json!(200));
@@ -167,18 +160,11 @@ fn check_observations(observed: &Value, run: &Finished) {
     check.eq("/create/status_code", json!(200));
     check.that("/create/json/id", "a task id", Value::is_u64);
     check.eq("/running/status", json!(2));
-    for (step, status, code) in [
+    check.client_errors(&[
         ("delete_running", 400, "OMS.0063"),
         ("query_deleted", 400, "OMS.1009"),
         ("wrong_secret", 401, "APIGW.0301"),
-    ] {
-        check.eq(
-            &format!("/{step}/exception"),
-            json!("ClientRequestException"),
-        );
-        check.eq(&format!("/{step}/status_code"), json!(status));
-        check.eq(&format!("/{step}/error_code"), json!(code));
-    }
+    ]);
     // The server's request id reaches the caller's exception: what a user
     // quotes in a support ticket.
     check.that("/delete_running/request_id", "32 hex digits", |id| {
@@ -276,6 +262,19 @@ impl<'a> Checks<'a> {
         if !predicate(&actual) {
             self.failures
                 .push(format!("{pointer}: expected {expected}, got {actual}"));
+        }
+    }
+
+    /// Each step failed as the SDK reports an error answer: a
+    /// `ClientRequestException` with the step's HTTP status and OMS code.
+    fn client_errors(&mut self, steps: &[(&str, u16, &str)]) {
+        for &(step, status, code) in steps {
+            self.eq(
+                &format!("/{step}/exception"),
+                json!("ClientRequestException"),
+            );
+            self.eq(&format!("/{step}/status_code"), json!(status));
+            self.eq(&format!("/{step}/error_code"), json!(code));
         }
     }
 

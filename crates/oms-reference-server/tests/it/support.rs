@@ -281,14 +281,7 @@ impl TestServer {
     }
 
     pub async fn create(&self, body: &str) -> u64 {
-        let reply = self.call(Method::POST, "/task", body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "create: {:?}",
-            String::from_utf8_lossy(&reply.bytes)
-        );
-        reply.json()["id"].as_u64().expect("numeric id")
+        created_id(&self.call(Method::POST, "/task", body).await, "create")
     }
 
     pub async fn get(&self, id: u64) -> Reply {
@@ -345,18 +338,30 @@ impl TestServer {
         body.as_object_mut()
             .expect("object")
             .remove("bandwidth_policy");
-        let reply = self.v2(Method::POST, "", &body.to_string()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "v2 create: {:?}",
-            String::from_utf8_lossy(&reply.bytes)
-        );
-        reply.json()["id"].as_u64().expect("numeric id")
+        created_id(
+            &self.v2(Method::POST, "", &body.to_string()).await,
+            "v2 create",
+        )
     }
 
     pub async fn v2_get(&self, id: u64) -> Reply {
         self.v2(Method::GET, &format!("/{id}"), "").await
+    }
+
+    /// `DELETE …/tasks/{id}`.
+    pub async fn v2_delete(&self, id: u64) -> Reply {
+        self.v2(Method::DELETE, &format!("/{id}"), "").await
+    }
+
+    /// `POST …/tasks/{id}/stop`, with no body.
+    pub async fn v2_stop(&self, id: u64) -> Reply {
+        self.v2(Method::POST, &format!("/{id}/stop"), "").await
+    }
+
+    /// `POST …/tasks/{id}/start` with the SDK's start body ([`V2_START`]).
+    pub async fn v2_start(&self, id: u64) -> Reply {
+        self.v2(Method::POST, &format!("/{id}/start"), V2_START)
+            .await
     }
 
     /// The task's v2 status code.
@@ -373,4 +378,16 @@ impl TestServer {
         assert_eq!(self.status(id).await, 2, "task {id} should be running");
         id
     }
+}
+
+/// The id a create answered; the answer must be a 200 (`what` names the
+/// create in the failure).
+fn created_id(reply: &Reply, what: &str) -> u64 {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{what}: {:?}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+    reply.json()["id"].as_u64().expect("numeric id")
 }
