@@ -3,8 +3,10 @@
 //! seam, the module graph is one-way with a domain that knows no wire format,
 //! and CI builds, lints and tests the build without faults.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use oms_tidy::ModuleGraph;
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,26 +18,7 @@ fn workspace_root() -> PathBuf {
 
 /// Every `.rs` file under `src/`, as (path relative to `src/`, text).
 fn sources() -> Vec<(String, String)> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("read src")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(&path, base, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(base).expect("under src");
-                let text = std::fs::read_to_string(&path).expect("read source");
-                out.push((rel.to_string_lossy().replace('\\', "/"), text));
-            }
-        }
-    }
-    let src = crate_dir().join("src");
-    let mut out = Vec::new();
-    walk(&src, &src, &mut out);
-    out
+    oms_tidy::rust_files(&crate_dir().join("src"))
 }
 
 #[test]
@@ -126,96 +109,18 @@ fn node_of_file(file: &str) -> String {
     }
 }
 
-/// The node a `crate::…` path names.
-fn node_of_path(path: &str) -> String {
-    let mut parts = path
-        .split("::")
-        .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'));
-    let first = parts.next().unwrap_or_default().to_owned();
-    if first == "faults" && parts.next() == Some("catalogue") {
-        return "faults::catalogue".to_owned();
-    }
-    first
-}
-
-/// Who imports whom among the crate's modules (`use crate::…` and inline `crate::…` paths).
-fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (file, text) in sources() {
-        let from = node_of_file(&file);
-        if from == "lib" || from == "main" {
-            continue;
-        }
-        let edges = graph.entry(from.clone()).or_default();
-        let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
-        for (i, _) in code.match_indices("crate::") {
-            let to = node_of_path(&code[i + "crate::".len()..]);
-            if !to.is_empty() && to != from {
-                edges.insert(to);
-            }
-        }
-    }
-    graph
-}
-
-/// A cycle of `graph`, if it has one (a depth-first search for a back edge).
-fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(
-        node: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|n| n == node) {
-            let mut cycle = path[at..].to_vec();
-            cycle.push(node.to_owned());
-            return Some(cycle);
-        }
-        if done.contains(node) {
-            return None;
-        }
-        path.push(node.to_owned());
-        for next in graph.get(node).into_iter().flatten() {
-            if let Some(cycle) = visit(next, graph, path, done) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        done.insert(node.to_owned());
-        None
-    }
-    let mut done = BTreeSet::new();
-    graph
-        .keys()
-        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
-}
-
-#[test]
-fn the_cycle_finder_finds_cycles() {
-    let graph = |edges: &[(&str, &str)]| {
-        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (a, b) in edges {
-            g.entry((*a).to_owned())
-                .or_default()
-                .insert((*b).to_owned());
-        }
-        g
-    };
-    assert_eq!(
-        find_cycle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])),
-        None
-    );
-    assert_eq!(
-        find_cycle(&graph(&[("a", "b"), ("b", "c"), ("c", "a")])),
-        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
-    );
-}
-
 #[test]
 fn the_module_graph_is_one_way() {
-    let graph = module_graph();
+    let files = ModuleGraph::of_crate(&crate_dir().join("src"));
+    let circles = files.circles();
+    assert!(
+        circles.is_empty(),
+        "import circles among the server's files: {circles:?}"
+    );
+    // One-way between the top-level modules too (a folder is one module).
+    let graph = files.collapse(node_of_file).edges;
     assert!(graph.len() >= 15, "too few modules found: {graph:?}");
-    if let Some(cycle) = find_cycle(&graph) {
+    if let Some(cycle) = files.collapse(node_of_file).cycle() {
         panic!("import cycle: {}", cycle.join(" → "));
     }
     // The domain knows no wire format and no HTTP.
@@ -301,5 +206,17 @@ fn ci_builds_lints_and_tests_the_server_without_faults() {
     assert!(
         !image.contains("faults"),
         "`just image` must build the fault-free server (the emulator users run):\n{image}"
+    );
+}
+
+/// No source file of the server (src, tests, benches) is over the house's
+/// limit: a file that long holds more than one concern.
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let long = oms_tidy::long_files(&crate_dir(), oms_tidy::MAX_LINES);
+    assert!(
+        long.is_empty(),
+        "files over {} lines; split them along their seams: {long:?}",
+        oms_tidy::MAX_LINES
     );
 }
