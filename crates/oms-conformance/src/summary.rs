@@ -386,10 +386,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::api::Dialect;
     use crate::catalogue::{self, Catalogue};
     use crate::check::CheckFailure;
     use crate::config::{Overrides, RunConfig};
+    use crate::dialect::Dialect;
     use crate::http::{Exchange, Method, Received};
     use crate::provenance::Provenance;
     use crate::verdict::{Judgement, ScenarioKey};

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::api::Dialect;
 use crate::catalogue::{Catalogue, Level};
 use crate::check::CheckFailure;
 use crate::config::RunConfig;
+use crate::dialect::Dialect;
 use crate::http::Exchange;
 use crate::suite::race::Timeline;
 

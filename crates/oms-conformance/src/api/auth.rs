@@ -2,8 +2,8 @@
 //! profile), and the deliberately bad ones of the authentication rules
 //! (OMS-DEL-011), each built so that it has exactly one thing wrong.
 
-use crate::config::Credential;
 use crate::http::{Auth, Signing};
+use crate::project::Credential;
 use crate::secret::Secret;
 
 use super::Api;

@@ -20,6 +20,8 @@ mod auth;
 mod v1;
 mod v2;
 
+/// Re-exported: `api::Dialect` is the path the crate's users name.
+pub use crate::dialect::Dialect;
 pub use auth::BadCredentials;
 
 use std::fmt;
@@ -29,8 +31,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::RwLock;
 
-use crate::config::Project;
 use crate::http::{Auth, Client, Exchange, Method, Outgoing, Shape};
+use crate::project::Project;
 use crate::secret::Secret;
 
 /// Consecutive transport failures after which the target counts as gone.
@@ -38,42 +40,6 @@ const GIVE_UP_AFTER: usize = 8;
 
 /// Attempts at a census whose count keeps changing.
 const CENSUS_ATTEMPTS: usize = 3;
-
-/// A version of the OMS task API a target speaks.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// The v1 API of `shared/spec/oms-v1-api.md` (`v1.rs`).
-    V1,
-    /// The v2 API of `shared/spec/oms-v2-api.md` (`v2.rs`), which the SDKs send.
-    V2,
-}
-
-impl Dialect {
-    /// Every dialect the kit speaks, in report order.
-    pub const ALL: [Dialect; 2] = [Dialect::V1, Dialect::V2];
-
-    /// Its name in profiles, tags and reports: `v1`, `v2`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-        }
-    }
-
-    /// The dialect a name names, if any.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == name)
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A task's state, whatever number a dialect gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,13 +19,16 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use credentials::{Credential, CredentialOverrides, Project};
+/// Re-exported: `config::Project` and `config::Credential` are the paths the
+/// crate's users name.
+pub use crate::project::{Credential, Project};
+pub use credentials::CredentialOverrides;
 pub use declared::{Answer, Declared};
 pub use expectations::Expectation;
 
 use self::profile::{CreateFile, CreateSetFile, DeadlinesFile, DisabledFile, Origin, ProfileFile};
-use crate::api::Dialect;
 use crate::catalogue::Catalogue;
+use crate::dialect::Dialect;
 use crate::secret::{
     CREDENTIAL_KEYS, SECRET_FIELDS, collect_secret_fields, redacted, without_keys,
 };
