@@ -45,6 +45,10 @@ use crate::dialect::Dialect;
 use crate::http::Method;
 use crate::verdict::Verdict;
 
+/// A feature as the suite parsed it: what the crate hands from loading to
+/// running without knowing cucumber.
+pub type Feature = gherkin::Feature;
+
 /// Steps of the features that match no step definition, or more than one.
 pub fn unmatched_steps(features: &[gherkin::Feature]) -> Vec<String> {
     let collection = OmsWorld::collection();
