@@ -195,6 +195,16 @@ mod tests {
         }
     }
 
+    /// A body-less request with the headers `H`, signed with `DUMMY` at the
+    /// date of the known answers.
+    fn signed_by_dummy(method: &str, target: &str) -> Signed {
+        sign(
+            &request(method, target, &H, b""),
+            "20240101T000000Z",
+            &DUMMY,
+        )
+    }
+
     fn authorization_of(signed: &Signed) -> &str {
         signed
             .headers
@@ -241,16 +251,7 @@ mod tests {
 
     #[test]
     fn vector_3_python_sdk_v2_delete() {
-        let signed = sign(
-            &request(
-                "DELETE",
-                "/v2/0123456789abcdef0123456789abcdef/tasks/1",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
-        );
+        let signed = signed_by_dummy("DELETE", "/v2/0123456789abcdef0123456789abcdef/tasks/1");
         assert_eq!(
             signed.signed_headers,
             "content-type;host;user-agent;x-project-id;x-sdk-date"
@@ -263,15 +264,9 @@ mod tests {
 
     #[test]
     fn vector_4_python_sdk_v1_delete() {
-        let signed = sign(
-            &request(
-                "DELETE",
-                "/v1/0123456789abcdef0123456789abcdef/objectstorage/task/1",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
+        let signed = signed_by_dummy(
+            "DELETE",
+            "/v1/0123456789abcdef0123456789abcdef/objectstorage/task/1",
         );
         assert_eq!(
             signed.signature,
@@ -288,30 +283,18 @@ mod tests {
 
     #[test]
     fn vector_5_python_sdk_list_with_a_query() {
-        let signed = sign(
-            &request(
-                "GET",
-                "/v2/0123456789abcdef0123456789abcdef/tasks?limit=10&offset=0&status=2",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
+        let signed = signed_by_dummy(
+            "GET",
+            "/v2/0123456789abcdef0123456789abcdef/tasks?limit=10&offset=0&status=2",
         );
         assert_eq!(
             signed.signature,
             "70788b0f1af98455bd525edceb86ccbf5a927fedd3cf4c1c55e7375d7f971064"
         );
         // The order of the query on the wire does not matter.
-        let shuffled = sign(
-            &request(
-                "GET",
-                "/v2/0123456789abcdef0123456789abcdef/tasks?status=2&offset=0&limit=10",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
+        let shuffled = signed_by_dummy(
+            "GET",
+            "/v2/0123456789abcdef0123456789abcdef/tasks?status=2&offset=0&limit=10",
         );
         assert_eq!(shuffled.signature, signed.signature);
     }
@@ -473,7 +456,7 @@ mod tests {
 
     #[test]
     fn keys_and_signatures_do_not_show_in_debug() {
-        let signed = sign(&request("GET", "/x", &H, b""), "20240101T000000Z", &DUMMY);
+        let signed = signed_by_dummy("GET", "/x");
         let debug = format!("{DUMMY:?} {signed:?}");
         assert!(!debug.contains("DUMMY"), "{debug}");
         assert!(!debug.contains(&signed.signature), "{debug}");

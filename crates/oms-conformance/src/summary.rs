@@ -176,9 +176,8 @@ fn not_judged(run: &Run<'_>, out: &mut String) {
         let scenario = rule.scenarios.iter().find(|s| s.verdict == rule.verdict);
         let _ = writeln!(
             out,
-            "- {} {} ({}, {}): {}: {}",
-            rule.dialect,
-            inline(&rule.id, ANSWER_CAP),
+            "- {} ({}, {}): {}: {}",
+            rule_name(rule, ANSWER_CAP),
             level(rule.level),
             rule.verdict.as_str(),
             inline(scenario.map_or("", |s| s.name.as_str()), ANSWERS_CAP),
@@ -252,9 +251,8 @@ fn failure_section(rule: &RuleResult) -> String {
     };
     let _ = writeln!(
         out,
-        "### {} {} ({}): {}\n",
-        rule.dialect,
-        inline(&rule.id, ANSWERS_CAP),
+        "### {} ({}): {}\n",
+        rule_name(rule, ANSWERS_CAP),
         level(rule.level),
         inline(&first.name, LINE_CAP)
     );
@@ -302,6 +300,11 @@ fn failure_section(rule: &RuleResult) -> String {
         );
     }
     out
+}
+
+/// A rule as a line or heading names it: its dialect and id (cut to `id_cap`).
+fn rule_name(rule: &RuleResult, id_cap: usize) -> String {
+    format!("{} {}", rule.dialect, inline(&rule.id, id_cap))
 }
 
 /// `1 more thing`, `2 more things`.
