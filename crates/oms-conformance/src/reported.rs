@@ -1,7 +1,7 @@
 //! The finished run as every report reads it ([`Run`]), and the words the
 //! reports share: the run's verdict and closing line, a rule's level and
 //! shown verdict, the scenario counts and a digest's short form. A leaf below
-//! `report.rs`, `summary.rs` and `compare.rs`, so that none of them imports
+//! `report.rs`, `summary.rs` and `compare/`, so that none of them imports
 //! another for these.
 
 use crate::catalogue::{Catalogue, Level};

@@ -6,13 +6,16 @@
 //! of any target, made anywhere, compares with any other judged by the same kit
 //! version and catalogue (their `provenance`); others are refused, or compared
 //! with a warning under `--allow-mixed`. Every refusal is one line.
-
-use std::path::{Path, PathBuf};
+//!
+//! Here: the options and the whole job ([`run`]); `results` reads the runs,
+//! `rows` compares them, `render` writes the comparison, `error` says why not.
 
 mod error;
 mod render;
 mod results;
 mod rows;
+
+use std::path::{Path, PathBuf};
 
 pub use self::error::CompareError;
 pub use self::render::{html, markdown, text};

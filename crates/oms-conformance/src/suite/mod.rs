@@ -4,7 +4,6 @@
 //! them concurrently, and recording each scenario's verdict in the `after` hook,
 //! which also cleans up the scenario's tasks whatever its outcome. Only this
 //! module and its children know cucumber.
-
 //!
 //! Here: the run itself (cucumber, its hooks, each scenario's record);
 //! `features` loads the features, `plan` selects the scenarios, `context` is
