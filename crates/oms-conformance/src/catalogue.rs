@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::Dialect;
+use crate::dialect::Dialect;
 
 const CATALOGUE: &str = include_str!("../../../fixtures/catalogue.toml");
 

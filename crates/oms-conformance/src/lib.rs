@@ -21,11 +21,15 @@ pub mod check;
 pub mod compare;
 pub mod config;
 pub mod container;
+pub mod dialect;
 pub mod embedded;
 pub mod http;
 pub mod malformed;
+pub mod markdown;
+pub mod project;
 pub mod provenance;
 pub mod report;
+pub mod reported;
 pub mod secret;
 pub mod signing;
 pub mod suite;
@@ -39,7 +43,8 @@ use std::time::Instant;
 
 use crate::catalogue::Catalogue;
 use crate::config::{ConfigError, Overrides, RunConfig, Target};
-use crate::verdict::Verdict;
+use crate::provenance::Provenance;
+use crate::verdict::{Judgement, ScenarioRecord, Verdict};
 
 /// Why a run could not even start. Renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -75,13 +80,76 @@ pub struct Outcome {
 pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
     let catalogue = Arc::new(Catalogue::embedded()?);
     let config = Arc::new(RunConfig::resolve(overrides, &catalogue)?);
+    let (features, provenance) = load_suite(&config)?;
+    check_target(&config)?;
+    let json = open_reports(&config)?;
+
+    let started = Instant::now();
+    // Installed before anything is launched: from here on a SIGINT or SIGTERM
+    // never meets the default action, which would leave a container behind.
+    let interrupt = Interrupt::install();
+    let launched = Launched::start(&config, &interrupt).await?;
+    let base_url = launched.base_url();
+    let apis = match connect(&config, &base_url) {
+        Ok(apis) => apis,
+        // Whatever was launched goes with the run, also when it ends here.
+        Err(err) => {
+            launched.stop().await;
+            return Err(err);
+        }
+    };
+
+    let planned = plan(&config, &features);
+    let generated = malformed::generate(config.seed, config.generated_ids);
+    announce(&config, &base_url);
+    let selection = select(&config, &planned);
+    let ctx = Arc::new(suite::RunContext::new(
+        Arc::clone(&config),
+        Arc::clone(&catalogue),
+        apis.clone(),
+        generated,
+        selection.others_total,
+    ));
+    let aborted = if selection.selected > 0 {
+        execute(&ctx, &apis, features, json, &interrupt).await
+    } else {
+        None
+    };
+    let records = records(&ctx, &planned, selection.skipped, aborted.as_deref());
+    launched.stop().await;
+
+    let judgement = judge(&catalogue, &config, &records, aborted);
+    let ledger = ctx.ledger();
+    let run = report::Run {
+        config: &config,
+        catalogue: &catalogue,
+        judgement: &judgement,
+        provenance: &provenance,
+        ledger: &ledger,
+        base_url: &base_url,
+        generated: &ctx.generated,
+        exchanges: apis[0].sent(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    report::write_all(&run).map_err(|source| reports_error(&config, source))?;
+    report::print_summary(&run);
+    Ok(Outcome {
+        exit_code: judgement.exit_code,
+        report_dir: config.report_dir.clone(),
+    })
+}
+
+/// Reads and parses the features, refuses steps without a definition, and
+/// makes the one suite into a copy per dialect judged; with the provenance of
+/// what judges the run.
+fn load_suite(config: &RunConfig) -> Result<(Vec<suite::Feature>, Provenance), RunError> {
     let sources = suite::feature_sources(config.features_dir.as_deref())?;
     let written = suite::parse_features(&sources)?;
     let unmatched = suite::unmatched_steps(&written);
     if !unmatched.is_empty() {
         return Err(suite::SuiteError::UnknownSteps(unmatched.join(", ")).into());
     }
-    let provenance = provenance::Provenance::new(
+    let provenance = Provenance::new(
         catalogue::embedded_text(),
         &config
             .features_dir
@@ -98,53 +166,61 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         &config.profile_as_used,
     );
     // The one suite, once per dialect judged.
-    let features = suite::in_dialects(&written, &config.apis);
+    Ok((suite::in_dialects(&written, &config.apis), provenance))
+}
+
+/// An external target's base URL must be usable before anything starts.
+fn check_target(config: &RunConfig) -> Result<(), RunError> {
     if let Target::External(url) = &config.target {
         http::check_base_url(url)?;
     }
-    let reports_err = |source| RunError::Reports {
+    Ok(())
+}
+
+/// Creates the report folder and the Cucumber JSON report cucumber writes into.
+fn open_reports(config: &RunConfig) -> Result<std::fs::File, RunError> {
+    std::fs::create_dir_all(&config.report_dir).map_err(|e| reports_error(config, e))?;
+    std::fs::File::create(config.report_dir.join("cucumber.json"))
+        .map_err(|e| reports_error(config, e))
+}
+
+fn reports_error(config: &RunConfig, source: std::io::Error) -> RunError {
+    RunError::Reports {
         path: config.report_dir.clone(),
         source,
-    };
-    std::fs::create_dir_all(&config.report_dir).map_err(reports_err)?;
-    let json =
-        std::fs::File::create(config.report_dir.join("cucumber.json")).map_err(reports_err)?;
+    }
+}
 
-    let started = Instant::now();
-    // Installed before anything is launched: from here on a SIGINT or SIGTERM
-    // never meets the default action, which would leave a container behind.
-    let interrupt = Interrupt::install();
-    let launched = Launched::start(&config, &interrupt).await?;
-    let base_url = launched.base_url();
+/// The target at `base_url` in each dialect judged. One target, seen in each
+/// dialect: one client and one set of project gates, so that a census in one
+/// dialect holds off the other's creates.
+fn connect(config: &RunConfig, base_url: &str) -> Result<Vec<Arc<api::Api>>, RunError> {
     let redactor = Arc::new(http::Redactor::new(config.secrets()));
-    let client = match http::Client::new(
-        &base_url,
+    let client = http::Client::new(
+        base_url,
         config.deadlines.request,
         config.body_cap,
         redactor,
-    ) {
-        Ok(client) => client,
-        // Whatever was launched goes with the run, also when it ends here.
-        Err(err) => {
-            launched.stop().await;
-            return Err(err.into());
-        }
-    };
-    // One target, seen in each dialect judged: one client and one set of
-    // project gates, so a census in one dialect holds off the other's creates.
+    )?;
     let first = api::Api::new(client, config.apis[0], config.projects.clone());
-    let apis: Vec<Arc<api::Api>> = config
+    Ok(config
         .apis
         .iter()
         .map(|d| Arc::new(first.in_dialect(*d)))
-        .collect();
+        .collect())
+}
 
-    // Scenarios of rules not selected with `--rule` are not part of the run at all.
-    let planned: Vec<suite::Planned> = suite::plan(&features)
+/// Every scenario of the run: scenarios of rules not selected with `--rule`
+/// are not part of it at all.
+fn plan(config: &RunConfig, features: &[suite::Feature]) -> Vec<suite::Planned> {
+    suite::plan(features)
         .into_iter()
         .filter(|s| config.only_rules.is_empty() || config.only_rules.iter().any(|r| r == s.rule()))
-        .collect();
-    let generated = malformed::generate(config.seed, config.generated_ids);
+        .collect()
+}
+
+/// The line that says what the run judges, before anything is sent.
+fn announce(config: &RunConfig, base_url: &str) {
     say!(
         "oms-conformance: target {} ({}), profile {}, api {}, seed {}{}",
         match &config.target {
@@ -163,65 +239,93 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
         config.seed,
         if config.strict { ", strict" } else { "" }
     );
+}
 
-    let mut skipped = Vec::new();
-    let mut others_total = 0;
-    let mut selected = 0;
-    for scenario in &planned {
-        match suite::skip_reason(&config, scenario) {
-            Some(reason) => skipped.push(scenario.not_run(Verdict::Skipped, reason)),
+/// Which planned scenarios run, and the records of those that do not.
+struct Selection {
+    /// The records of the scenarios the profile skips, with their reasons.
+    skipped: Vec<ScenarioRecord>,
+    /// Scenarios that run.
+    selected: usize,
+    /// Scenarios that run and do not judge the whole run.
+    others_total: usize,
+}
+
+fn select(config: &RunConfig, planned: &[suite::Planned]) -> Selection {
+    let mut selection = Selection {
+        skipped: Vec::new(),
+        selected: 0,
+        others_total: 0,
+    };
+    for scenario in planned {
+        match suite::skip_reason(config, scenario) {
+            Some(reason) => selection
+                .skipped
+                .push(scenario.not_run(Verdict::Skipped, reason)),
             None => {
-                selected += 1;
+                selection.selected += 1;
                 if !scenario.whole_run() {
-                    others_total += 1;
+                    selection.others_total += 1;
                 }
             }
         }
     }
+    selection
+}
 
-    let ctx = Arc::new(suite::RunContext::new(
-        Arc::clone(&config),
-        Arc::clone(&catalogue),
-        apis.clone(),
-        generated,
-        others_total,
-    ));
+/// Checks the target, runs the suite within the run deadline or until an
+/// interrupt, and sweeps up the tasks of the ledger; why the run was cut
+/// short, when it was.
+async fn execute(
+    ctx: &Arc<suite::RunContext>,
+    apis: &[Arc<api::Api>],
+    features: Vec<suite::Feature>,
+    json: std::fs::File,
+    interrupt: &Interrupt,
+) -> Option<String> {
+    if let Err(reason) = preflight(apis).await {
+        return Some(reason);
+    }
     let mut aborted = None;
-    if selected > 0 {
-        match preflight(&apis).await {
-            Err(reason) => aborted = Some(reason),
-            Ok(()) => {
-                let run = suite::run(Arc::clone(&ctx), features, json);
-                // On the deadline or an interrupt the scenarios stop where they
-                // are; the sweep below still cleans up every task of the ledger.
-                tokio::select! {
-                    finished = tokio::time::timeout(config.deadlines.run, run) => {
-                        if finished.is_err() {
-                            aborted = Some(format!(
-                                "the run deadline of {} s passed before every scenario finished",
-                                config.deadlines.run.as_secs()
-                            ));
-                        }
-                    }
-                    () = interrupt.wait() => {
-                        aborted = Some("interrupted: cleaning up the run's tasks".to_owned());
-                    }
-                }
-                ctx.sweep().await;
+    let run = suite::run(Arc::clone(ctx), features, json);
+    // On the deadline or an interrupt the scenarios stop where they
+    // are; the sweep below still cleans up every task of the ledger.
+    tokio::select! {
+        finished = tokio::time::timeout(ctx.config.deadlines.run, run) => {
+            if finished.is_err() {
+                aborted = Some(format!(
+                    "the run deadline of {} s passed before every scenario finished",
+                    ctx.config.deadlines.run.as_secs()
+                ));
             }
         }
+        () = interrupt.wait() => {
+            aborted = Some("interrupted: cleaning up the run's tasks".to_owned());
+        }
     }
+    ctx.sweep().await;
+    aborted
+}
 
+/// The record of every planned scenario, in the order of the features: those
+/// that ran, those the profile skipped, and, when the run was cut short, those
+/// it never reached, as errors.
+fn records(
+    ctx: &suite::RunContext,
+    planned: &[suite::Planned],
+    skipped: Vec<ScenarioRecord>,
+    aborted: Option<&str>,
+) -> Vec<ScenarioRecord> {
     let mut records = ctx.records();
-    if let Some(reason) = &aborted {
+    if let Some(reason) = aborted {
         eprintln!("oms-conformance: {reason}");
-        for scenario in &planned {
+        for scenario in planned {
             let done = records
                 .iter()
                 .chain(&skipped)
                 .any(|r| r.key == scenario.key);
             if !done {
-                records.push(scenario.not_run(Verdict::Error, reason.clone()));
+                records.push(scenario.not_run(Verdict::Error, reason.to_owned()));
             }
         }
     }
@@ -233,31 +337,23 @@ pub async fn run(overrides: Overrides) -> Result<Outcome, RunError> {
             .position(|p| p.key == r.key)
             .unwrap_or(usize::MAX)
     });
+    records
+}
 
-    launched.stop().await;
-    let mut judgement = verdict::judge(&catalogue, &config, &records);
-    if let Some(reason) = &aborted {
-        judgement.notes.insert(0, reason.clone());
+/// The judgement of the records; a run cut short says why first, and cannot
+/// exit better than "could not judge".
+fn judge(
+    catalogue: &Catalogue,
+    config: &RunConfig,
+    records: &[ScenarioRecord],
+    aborted: Option<String>,
+) -> Judgement {
+    let mut judgement = verdict::judge(catalogue, config, records);
+    if let Some(reason) = aborted {
+        judgement.notes.insert(0, reason);
         judgement.exit_code = judgement.exit_code.max(2);
     }
-    let ledger = ctx.ledger();
-    let run = report::Run {
-        config: &config,
-        catalogue: &catalogue,
-        judgement: &judgement,
-        provenance: &provenance,
-        ledger: &ledger,
-        base_url: &base_url,
-        generated: &ctx.generated,
-        exchanges: apis[0].sent(),
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
-    report::write_all(&run).map_err(reports_err)?;
-    report::print_summary(&run);
-    Ok(Outcome {
-        exit_code: judgement.exit_code,
-        report_dir: config.report_dir.clone(),
-    })
+    judgement
 }
 
 /// What the run started to have a target, and stops when it ends.

@@ -203,39 +203,28 @@ mod tests {
         );
     }
 
+    fn file<'a>(name: &'a str, text: &'a str) -> FeatureFile<'a> {
+        FeatureFile { name, text }
+    }
+
     #[test]
     fn the_features_digest_follows_its_definition_and_ignores_the_order_given() {
-        let a = FeatureFile {
-            name: "a.feature",
-            text: "Feature: A\n",
-        };
-        let b = FeatureFile {
-            name: "b.feature",
-            text: "Feature: B\n",
-        };
+        let a = file("a.feature", "Feature: A\n");
+        let b = file("b.feature", "Feature: B\n");
         let expected =
             sha256_hex(b"a.feature\x0011\x00Feature: A\nb.feature\x0011\x00Feature: B\n");
         assert_eq!(features_digest(&[a, b]), expected);
         assert_eq!(features_digest(&[b, a]), expected);
         // Moving a byte from one file to the next changes the digest: the
         // lengths keep the files apart.
-        let a2 = FeatureFile {
-            name: "a.feature",
-            text: "Feature: A\nF",
-        };
-        let b2 = FeatureFile {
-            name: "b.feature",
-            text: "eature: B\n",
-        };
+        let a2 = file("a.feature", "Feature: A\nF");
+        let b2 = file("b.feature", "eature: B\n");
         assert_ne!(features_digest(&[a2, b2]), expected);
     }
 
     #[test]
     fn each_digest_changes_with_what_it_covers() {
-        let feature = [FeatureFile {
-            name: "x.feature",
-            text: "Feature: X\n",
-        }];
+        let feature = [file("x.feature", "Feature: X\n")];
         let profile = serde_json::json!({"profile": {"name": "p"}});
         let base = Provenance::new("catalogue", "built-in", &feature, "p", &profile);
         assert_eq!(
@@ -246,10 +235,7 @@ mod tests {
         let other_catalogue = Provenance::new("catalogue!", "built-in", &feature, "p", &profile);
         assert_ne!(other_catalogue.catalogue, base.catalogue);
         assert_eq!(other_catalogue.features, base.features);
-        let edited = [FeatureFile {
-            name: "x.feature",
-            text: "Feature: Y\n",
-        }];
+        let edited = [file("x.feature", "Feature: Y\n")];
         let other_features = Provenance::new("catalogue", "built-in", &edited, "p", &profile);
         assert_ne!(other_features.features.sha256, base.features.sha256);
         let other_profile = Provenance::new(

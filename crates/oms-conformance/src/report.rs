@@ -12,27 +12,12 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::catalogue::{Catalogue, Level};
-use crate::config::{RunConfig, Target};
-use crate::provenance::Provenance;
+use crate::config::Target;
+/// Re-exported: `report::Run` is the path the crate's users name.
+pub use crate::reported::Run;
+use crate::reported::{closing_line, level, shown_verdict, verdict_of_run};
 use crate::suite::LedgerEntry;
-use crate::verdict::{self, Judgement, RuleResult, ScenarioRecord, Verdict};
-
-/// Everything the reports are made of.
-#[derive(Debug)]
-pub struct Run<'a> {
-    pub config: &'a RunConfig,
-    pub catalogue: &'a Catalogue,
-    pub judgement: &'a Judgement,
-    /// What judged the run: the kit, and the digests of its catalogue,
-    /// features and profile.
-    pub provenance: &'a Provenance,
-    pub ledger: &'a [LedgerEntry],
-    pub base_url: &'a str,
-    pub generated: &'a [String],
-    pub exchanges: usize,
-    pub duration_ms: u64,
-}
+use crate::verdict::{self, RuleResult, ScenarioRecord, Verdict};
 
 pub fn write_all(run: &Run<'_>) -> std::io::Result<()> {
     let dir = &run.config.report_dir;
@@ -49,13 +34,6 @@ pub fn write_all(run: &Run<'_>) -> std::io::Result<()> {
         std::fs::write(&cucumber, "[]\n")?;
     }
     Ok(())
-}
-
-pub(crate) fn level(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-    }
 }
 
 fn scenario_json(record: &ScenarioRecord) -> Value {
@@ -236,15 +214,6 @@ pub fn junit(run: &Run<'_>) -> String {
     out
 }
 
-/// A rule's verdict as shown to a person: `not run` when `--rule` left it out.
-pub(crate) fn shown_verdict(rule: &RuleResult) -> &'static str {
-    if rule.scenarios.is_empty() {
-        "not run"
-    } else {
-        rule.verdict.as_str()
-    }
-}
-
 fn colour(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "#1a7f37",
@@ -360,35 +329,6 @@ pub fn html(run: &Run<'_>) -> String {
     }
     out.push_str("</body></html>\n");
     out
-}
-
-/// The run's verdict in words, by its exit status.
-pub(crate) fn verdict_of_run(exit_code: u8) -> &'static str {
-    match exit_code {
-        0 => "conformant",
-        1 => "not conformant",
-        _ => "could not judge",
-    }
-}
-
-/// The plain closing line of the terminal, `summary.md` and the logs: scenario
-/// counts, those the kit could not run counted as inconclusive.
-pub(crate) fn closing_line(j: &Judgement) -> String {
-    format!(
-        "conformance: {}",
-        counts(j.passed, j.failed, j.inconclusive + j.errors, j.skipped)
-    )
-}
-
-/// The scenario counts as the closing line and `compare` say them (a scenario
-/// in error is counted as inconclusive).
-pub(crate) fn counts<N: std::fmt::Display>(
-    passed: N,
-    failed: N,
-    inconclusive: N,
-    skipped: N,
-) -> String {
-    format!("{passed} passed, {failed} failed, {inconclusive} inconclusive, {skipped} skipped")
 }
 
 /// The end of the terminal output: a line per rule, notes, then the plain line.

@@ -6,10 +6,17 @@
 //! goes on the wire. This is the harness's own signer: the reference server
 //! verifies with an implementation of its own, and both are pinned to the
 //! known-answer vectors of `signing.md` (the tests below), so that a mistake
-//! shared by the two cannot hide.
+//! shared by the two cannot hide. The canonical forms of the URI, the query and
+//! the headers, and the encodings, live in `signing/canonical.rs`.
+
+mod canonical;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
+
+/// Lower-case hex is re-exported: `provenance` names it as `signing::hex`.
+pub(crate) use self::canonical::hex;
+pub use self::canonical::{canonical_headers, canonical_query, canonical_uri};
 
 /// The scheme name, in `Authorization` and in the string to sign.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -112,66 +119,6 @@ pub fn canonical_request(
     )
 }
 
-/// The canonical URI of a path as sent, as the Python SDK makes it
-/// (`signer._process_canonical_uri`, `oms-v2-api.md` §5.1): the whole path
-/// percent-decoded, then split on `/`, each segment re-encoded keeping only
-/// unreserved bytes, ending in `/`. So an encoded `%2F` counts as a segment
-/// separator, exactly as it does for the SDK and for a server that verifies
-/// what the SDK signs.
-pub fn canonical_uri(path: &str) -> String {
-    let mut out: String = decode(path)
-        .split(|b| *b == b'/')
-        .map(encode)
-        .collect::<Vec<_>>()
-        .join("/");
-    if !out.ends_with('/') {
-        out.push('/');
-    }
-    out
-}
-
-/// The canonical query of a query as sent: `key=value` pairs (a pair without
-/// `=` has an empty value, and keeps its `=`), each side decoded and
-/// re-encoded, sorted by key and then by value, joined by `&`.
-pub fn canonical_query(query: &str) -> String {
-    let mut pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (encode(&decode(key)), encode(&decode(value)))
-        })
-        .collect();
-    pairs.sort();
-    pairs
-        .into_iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The canonical headers (`name:value\n` per signed header, sorted, names
-/// lowercase, values trimmed) and the signed header list. Names with `_` are
-/// left out, as the Python SDK leaves them out.
-pub fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
-    let mut signed: Vec<(String, &str)> = headers
-        .iter()
-        .filter(|(name, _)| !name.contains('_'))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
-        .collect();
-    signed.sort();
-    let canonical = signed
-        .iter()
-        .map(|(name, value)| format!("{name}:{value}\n"))
-        .collect();
-    let names = signed
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
-    (canonical, names)
-}
-
 /// `SDK-HMAC-SHA256 \n date \n hex(sha256(canonical request))`.
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
     format!(
@@ -210,54 +157,6 @@ pub fn sdk_date(unix_seconds: u64) -> String {
     )
 }
 
-/// Decodes `%XX` escapes into bytes; a `%` not followed by two hex digits stays.
-fn decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while let Some((&first, tail)) = rest.split_first() {
-        let escaped = match tail {
-            [high, low, ..] if first == b'%' => hex_value(*high).zip(hex_value(*low)),
-            _ => None,
-        };
-        match escaped {
-            Some((high, low)) => {
-                out.push(high << 4 | low);
-                rest = &tail[2..];
-            }
-            None => {
-                out.push(first);
-                rest = tail;
-            }
-        }
-    }
-    out
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|v| u8::try_from(v).ok())
-}
-
-/// Percent-encodes every byte but RFC 3986's unreserved ones, upper-case hex.
-fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &byte in bytes {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Lower-case hex of `bytes` (signatures here, digests in `provenance`).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +193,16 @@ mod tests {
             headers,
             body,
         }
+    }
+
+    /// A body-less request with the headers `H`, signed with `DUMMY` at the
+    /// date of the known answers.
+    fn signed_by_dummy(method: &str, target: &str) -> Signed {
+        sign(
+            &request(method, target, &H, b""),
+            "20240101T000000Z",
+            &DUMMY,
+        )
     }
 
     fn authorization_of(signed: &Signed) -> &str {
@@ -342,16 +251,7 @@ mod tests {
 
     #[test]
     fn vector_3_python_sdk_v2_delete() {
-        let signed = sign(
-            &request(
-                "DELETE",
-                "/v2/0123456789abcdef0123456789abcdef/tasks/1",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
-        );
+        let signed = signed_by_dummy("DELETE", "/v2/0123456789abcdef0123456789abcdef/tasks/1");
         assert_eq!(
             signed.signed_headers,
             "content-type;host;user-agent;x-project-id;x-sdk-date"
@@ -364,15 +264,9 @@ mod tests {
 
     #[test]
     fn vector_4_python_sdk_v1_delete() {
-        let signed = sign(
-            &request(
-                "DELETE",
-                "/v1/0123456789abcdef0123456789abcdef/objectstorage/task/1",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
+        let signed = signed_by_dummy(
+            "DELETE",
+            "/v1/0123456789abcdef0123456789abcdef/objectstorage/task/1",
         );
         assert_eq!(
             signed.signature,
@@ -389,30 +283,18 @@ mod tests {
 
     #[test]
     fn vector_5_python_sdk_list_with_a_query() {
-        let signed = sign(
-            &request(
-                "GET",
-                "/v2/0123456789abcdef0123456789abcdef/tasks?limit=10&offset=0&status=2",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
+        let signed = signed_by_dummy(
+            "GET",
+            "/v2/0123456789abcdef0123456789abcdef/tasks?limit=10&offset=0&status=2",
         );
         assert_eq!(
             signed.signature,
             "70788b0f1af98455bd525edceb86ccbf5a927fedd3cf4c1c55e7375d7f971064"
         );
         // The order of the query on the wire does not matter.
-        let shuffled = sign(
-            &request(
-                "GET",
-                "/v2/0123456789abcdef0123456789abcdef/tasks?status=2&offset=0&limit=10",
-                &H,
-                b"",
-            ),
-            "20240101T000000Z",
-            &DUMMY,
+        let shuffled = signed_by_dummy(
+            "GET",
+            "/v2/0123456789abcdef0123456789abcdef/tasks?status=2&offset=0&limit=10",
         );
         assert_eq!(shuffled.signature, signed.signature);
     }
@@ -556,48 +438,6 @@ mod tests {
     }
 
     #[test]
-    fn canonical_uris_keep_only_unreserved_bytes_and_end_in_a_slash() {
-        assert_eq!(canonical_uri("/path"), "/path/");
-        assert_eq!(canonical_uri("/path/"), "/path/");
-        assert_eq!(canonical_uri("/v1/p/task/%2e%2e"), "/v1/p/task/../");
-        // As the SDK: the whole path decoded before it is split.
-        assert_eq!(canonical_uri("/t/%2F"), "/t//");
-        assert_eq!(canonical_uri("/t/1%2f1"), "/t/1/1/");
-        assert_eq!(
-            canonical_uri("/v2/p/tasks/a%20b%2Fc"),
-            "/v2/p/tasks/a%20b/c/"
-        );
-        assert_eq!(canonical_uri("/t/+1"), "/t/%2B1/");
-        assert_eq!(canonical_uri("/t/%E4%B8%80"), "/t/%E4%B8%80/");
-        assert_eq!(canonical_uri("/t/%e4%b8%80"), "/t/%E4%B8%80/");
-        assert_eq!(canonical_uri("/t/%00"), "/t/%00/");
-        assert_eq!(canonical_uri("/t/%"), "/t/%25/");
-        assert_eq!(canonical_uri("/t/%4"), "/t/%254/");
-        assert_eq!(canonical_uri("/t/%zz"), "/t/%25zz/");
-        assert_eq!(canonical_uri("/t/a~b_c-d.e"), "/t/a~b_c-d.e/");
-        assert_eq!(canonical_uri("/t/"), "/t/");
-        assert_eq!(canonical_uri("/t//x"), "/t//x/");
-    }
-
-    #[test]
-    fn canonical_queries_are_sorted_and_keep_empty_values() {
-        assert_eq!(canonical_query(""), "");
-        assert_eq!(canonical_query("b=2&a=1"), "a=1&b=2");
-        assert_eq!(canonical_query("flag&a="), "a=&flag=");
-        assert_eq!(canonical_query("a=2&a=1"), "a=1&a=2");
-        assert_eq!(canonical_query("q=a%20b&r=x y"), "q=a%20b&r=x%20y");
-        assert_eq!(canonical_query("k=a+b"), "k=a%2Bb");
-    }
-
-    #[test]
-    fn canonical_headers_are_lowercase_trimmed_and_sorted() {
-        let (canonical, names) =
-            canonical_headers(&[("X-B", "  two "), ("x-a", "one"), ("Not_Signed", "x")]);
-        assert_eq!(canonical, "x-a:one\nx-b:two\n");
-        assert_eq!(names, "x-a;x-b");
-    }
-
-    #[test]
     fn sdk_dates_are_utc_timestamps() {
         assert_eq!(sdk_date(0), "19700101T000000Z");
         assert_eq!(sdk_date(1_136_214_245), "20060102T150405Z");
@@ -616,7 +456,7 @@ mod tests {
 
     #[test]
     fn keys_and_signatures_do_not_show_in_debug() {
-        let signed = sign(&request("GET", "/x", &H, b""), "20240101T000000Z", &DUMMY);
+        let signed = signed_by_dummy("GET", "/x");
         let debug = format!("{DUMMY:?} {signed:?}");
         assert!(!debug.contains("DUMMY"), "{debug}");
         assert!(!debug.contains(&signed.signature), "{debug}");

@@ -14,15 +14,14 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{Run, closing_line, level, shown_verdict, verdict_of_run};
+use crate::markdown::{self, code_block, inline};
+use crate::reported::{Run, closing_line, level, short, shown_verdict, verdict_of_run};
 use crate::verdict::{self, RuleResult, ScenarioRecord, Verdict};
 
 /// The most bytes `summary.md` takes: a quarter of GitHub's 1 MiB a step, so
 /// that the step can add its own lines and even a count in UTF-16 code units
 /// stays under half the limit.
 pub const CAP: usize = 256 * 1024;
-/// The most bytes of one code block (an exchange, a `curl` line, a timeline).
-const BLOCK_CAP: usize = 6 * 1024;
 /// The most characters of a table cell's observed answers, and of one answer.
 const ANSWERS_CAP: usize = 300;
 const ANSWER_CAP: usize = 60;
@@ -140,20 +139,20 @@ fn head(run: &Run<'_>) -> String {
     if !j.notes.is_empty() || !not_cleaned.is_empty() {
         out.push('\n');
     }
-    out.push_str(
-        "| rule | dialect | verdict | level | observed answers |\n|---|---|---|---|---|\n",
-    );
-    for rule in &j.rules {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
+    let rows = j.rules.iter().map(|rule| {
+        vec![
             inline(&rule.id, ANSWERS_CAP),
-            rule.dialect,
+            rule.dialect.to_string(),
             verdict_cell(rule),
-            level(rule.level),
-            answers_cell(&rule.observed)
-        );
-    }
+            level(rule.level).to_owned(),
+            answers_cell(&rule.observed),
+        ]
+    });
+    markdown::table(
+        &mut out,
+        &["rule", "dialect", "verdict", "level", "observed answers"],
+        rows,
+    );
     out.push('\n');
     not_judged(run, &mut out);
     out
@@ -177,9 +176,8 @@ fn not_judged(run: &Run<'_>, out: &mut String) {
         let scenario = rule.scenarios.iter().find(|s| s.verdict == rule.verdict);
         let _ = writeln!(
             out,
-            "- {} {} ({}, {}): {}: {}",
-            rule.dialect,
-            inline(&rule.id, ANSWER_CAP),
+            "- {} ({}, {}): {}: {}",
+            rule_name(rule, ANSWER_CAP),
             level(rule.level),
             rule.verdict.as_str(),
             inline(scenario.map_or("", |s| s.name.as_str()), ANSWERS_CAP),
@@ -253,9 +251,8 @@ fn failure_section(rule: &RuleResult) -> String {
     };
     let _ = writeln!(
         out,
-        "### {} {} ({}): {}\n",
-        rule.dialect,
-        inline(&rule.id, ANSWERS_CAP),
+        "### {} ({}): {}\n",
+        rule_name(rule, ANSWERS_CAP),
         level(rule.level),
         inline(&first.name, LINE_CAP)
     );
@@ -305,80 +302,14 @@ fn failure_section(rule: &RuleResult) -> String {
     out
 }
 
+/// A rule as a line or heading names it: its dialect and id (cut to `id_cap`).
+fn rule_name(rule: &RuleResult, id_cap: usize) -> String {
+    format!("{} {}", rule.dialect, inline(&rule.id, id_cap))
+}
+
 /// `1 more thing`, `2 more things`.
 fn more(n: usize, thing: &str) -> String {
     format!("{n} more {thing}{}", if n == 1 { "" } else { "s" })
-}
-
-/// The first 12 hex digits of a digest.
-pub(crate) fn short(digest: &str) -> String {
-    digest.chars().take(12).collect()
-}
-
-/// Text for a table cell, a heading or a paragraph: one line, at most `max`
-/// characters, control characters gone, and every character Markdown or HTML
-/// would read as syntax (a pipe ending the cell, a backtick opening code, a
-/// tag) escaped with a backslash.
-pub(crate) fn inline(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut count = 0;
-    let mut last_space = false;
-    for c in text.chars() {
-        if count == max {
-            out.push('…');
-            break;
-        }
-        let c = if c.is_whitespace() { ' ' } else { c };
-        if c == ' ' && last_space {
-            continue;
-        }
-        last_space = c == ' ';
-        if c.is_control() {
-            continue;
-        }
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-        count += 1;
-    }
-    out
-}
-
-/// A fenced code block holding `content` as it is (cut to [`BLOCK_CAP`] bytes),
-/// with a fence longer than any run of backticks inside, so nothing in it can
-/// close the block; control characters but tab and newline become `�`.
-pub(crate) fn code_block(info: &str, content: &str) -> String {
-    let mut text: String = content
-        .chars()
-        .filter(|c| *c != '\r')
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if text.len() > BLOCK_CAP {
-        let mut end = BLOCK_CAP;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let left = text.len() - end;
-        text.truncate(end);
-        let _ = write!(
-            text,
-            "\n… cut here: {left} more bytes (`results.json` and `report.html` hold it whole)"
-        );
-    }
-    let text = text.trim_end_matches('\n');
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    format!("{fence}{info}\n{text}\n{fence}\n\n")
 }
 
 #[cfg(test)]
@@ -386,10 +317,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::api::Dialect;
     use crate::catalogue::{self, Catalogue};
     use crate::check::CheckFailure;
     use crate::config::{Overrides, RunConfig};
+    use crate::dialect::Dialect;
     use crate::http::{Exchange, Method, Received};
     use crate::provenance::Provenance;
     use crate::verdict::{Judgement, ScenarioKey};
@@ -558,21 +489,5 @@ mod tests {
             }
         }
         assert_eq!(open, None, "a code block is left open");
-    }
-
-    #[test]
-    fn inline_text_cannot_break_a_table_or_open_code() {
-        assert_eq!(inline("a|b `c` <i>", 100), "a\\|b \\`c\\` \\<i\\>");
-        assert_eq!(inline("one\ntwo\r\n  three", 100), "one two three");
-        assert_eq!(inline("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn a_code_block_fence_outlasts_the_backticks_inside() {
-        let block = code_block("text", "x ```` y");
-        assert!(block.starts_with("`````text\nx ```` y\n`````\n"), "{block}");
-        assert!(code_block("sh", "curl").starts_with("```sh\ncurl\n```\n"));
-        let long = code_block("text", &"é".repeat(BLOCK_CAP));
-        assert!(long.len() < BLOCK_CAP + 200 && long.contains("… cut here: "));
     }
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::api::Dialect;
 use crate::catalogue::{Catalogue, Level};
 use crate::check::CheckFailure;
 use crate::config::RunConfig;
+use crate::dialect::Dialect;
 use crate::http::Exchange;
-use crate::suite::race::Timeline;
+use crate::suite::race::timeline::Timeline;
 
 /// The outcome of a scenario or a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

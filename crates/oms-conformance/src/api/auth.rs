@@ -2,11 +2,11 @@
 //! profile), and the deliberately bad ones of the authentication rules
 //! (OMS-DEL-011), each built so that it has exactly one thing wrong.
 
-use crate::config::Credential;
 use crate::http::{Auth, Signing};
+use crate::project::Credential;
 use crate::secret::Secret;
 
-use super::Api;
+use super::client::Api;
 
 /// The secret key of a "wrong key" signature (another one if it is the real SK).
 const WRONG_SECRET: &str = "oms-conformance-wrong-secret-key";
@@ -31,7 +31,7 @@ pub enum BadCredentials {
 impl Api {
     /// The credentials of project `p`.
     pub fn auth(&self, p: usize) -> Auth {
-        let project = &self.shared.projects[p];
+        let project = &self.projects()[p];
         match &project.credential {
             Credential::Token(token) => Auth::Token {
                 token: token.clone(),
@@ -59,10 +59,11 @@ impl Api {
     pub fn auth_naming(&self, p: usize, named: usize) -> Option<Auth> {
         match self.auth(p) {
             Auth::Signed(mut signing) => {
-                signing.project_id = self.shared.projects[named].id.clone();
+                signing.project_id = self.projects()[named].id.clone();
                 signing.whose = format!(
                     "{}, with the {} project's X-Project-Id",
-                    signing.whose, self.shared.projects[named].label
+                    signing.whose,
+                    self.projects()[named].label
                 );
                 Some(Auth::Signed(signing))
             }
@@ -93,7 +94,7 @@ impl Api {
                 ak: Secret::new("OMSCONFORMANCEUNKNOWNAK"),
                 sk: Secret::new("oms-conformance-unknown-secret-key"),
                 security_token: None,
-                project_id: self.shared.projects[p].id.clone(),
+                project_id: self.projects()[p].id.clone(),
                 whose: "an access key the target does not know".to_owned(),
                 clock_offset: 0,
                 tamper: false,

@@ -12,386 +12,48 @@
 //! (OMS-DEL-016, OMS-DEL-017); other exchanges are only counted, so that memory
 //! stays bounded however long a target makes the run poll.
 //!
+//! Here: the operations of [`Api`], each dispatched to its dialect; `client`
+//! holds the value and its sending, `neutral` the neutral terms, `call` what
+//! the dialect modules build with, `auth` each project's credentials.
+//!
 //! Each project has a gate: requests that create or remove tasks hold it shared,
 //! and a census of a project holds it exclusively, so that the run's own
 //! concurrent scenarios cannot change the count while it is read.
 
 mod auth;
+mod call;
+mod client;
+mod neutral;
 mod v1;
 mod v2;
 
-pub use auth::BadCredentials;
-
-use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::RwLock;
 
-use crate::config::Project;
-use crate::http::{Auth, Client, Exchange, Method, Outgoing, Shape};
-use crate::secret::Secret;
-
-/// Consecutive transport failures after which the target counts as gone.
-const GIVE_UP_AFTER: usize = 8;
+pub use self::auth::BadCredentials;
+use self::call::{Call, answered};
+pub use self::client::Api;
+pub use self::neutral::{
+    Census, Counted, Delete, Listing, Page, Route, StartKeys, TaskState, Unread,
+};
+/// Re-exported: `api::Dialect` is the path the crate's users name.
+pub use crate::dialect::Dialect;
+use crate::http::Exchange;
 
 /// Attempts at a census whose count keeps changing.
 const CENSUS_ATTEMPTS: usize = 3;
 
-/// A version of the OMS task API a target speaks.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// The v1 API of `shared/spec/oms-v1-api.md` (`v1.rs`).
-    V1,
-    /// The v2 API of `shared/spec/oms-v2-api.md` (`v2.rs`), which the SDKs send.
-    V2,
-}
-
-impl Dialect {
-    /// Every dialect the kit speaks, in report order.
-    pub const ALL: [Dialect; 2] = [Dialect::V1, Dialect::V2];
-
-    /// Its name in profiles, tags and reports: `v1`, `v2`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-        }
-    }
-
-    /// The dialect a name names, if any.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == name)
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A task's state, whatever number a dialect gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskState {
-    /// Created, not yet schedulable (v1 only: v2 has no such state).
-    Initializing,
-    /// Waiting to be scheduled (the parallel-task quota is full).
-    Waiting,
-    Running,
-    Stopped,
-    Failed,
-    Succeeded,
-    /// Retrying after transient failures (v2 only: 6).
-    Retrying,
-    /// Being stopped: between the stop and "stopped" (v2 only: 7).
-    Pausing,
-    /// A status value the dialect does not define, as the target sent it.
-    Other(i64),
-}
-
-impl TaskState {
-    /// Whether the engine moves a task in this state no further by itself.
-    pub fn rests(self) -> bool {
-        matches!(self, Self::Stopped | Self::Failed | Self::Succeeded)
-    }
-
-    /// Whether the task is at work, so that its delete is refused: running,
-    /// retrying or pausing.
-    pub fn busy(self) -> bool {
-        matches!(self, Self::Running | Self::Retrying | Self::Pausing)
-    }
-}
-
-impl fmt::Display for TaskState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Initializing => f.write_str("initializing"),
-            Self::Waiting => f.write_str("waiting"),
-            Self::Running => f.write_str("running"),
-            Self::Stopped => f.write_str("stopped"),
-            Self::Failed => f.write_str("failed"),
-            Self::Succeeded => f.write_str("succeeded"),
-            Self::Retrying => f.write_str("retrying"),
-            Self::Pausing => f.write_str("pausing"),
-            Self::Other(value) => write!(f, "{value} (undefined)"),
-        }
-    }
-}
-
-/// One page of a project's list, and the task ids on it.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub exchange: Arc<Exchange>,
-    pub ids: Vec<i64>,
-}
-
-/// Every page of a project's list, in order.
-#[derive(Debug, Clone, Default)]
-pub struct Listing {
-    pub pages: Vec<Page>,
-}
-
-impl Listing {
-    /// How many tasks the pages list.
-    pub fn len(&self) -> usize {
-        self.pages.iter().map(|p| p.ids.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn contains(&self, id: i64) -> bool {
-        self.page_with(id).is_some()
-    }
-
-    /// The first page that lists `id`.
-    pub fn page_with(&self, id: i64) -> Option<&Arc<Exchange>> {
-        self.pages
-            .iter()
-            .find(|p| p.ids.contains(&id))
-            .map(|p| &p.exchange)
-    }
-
-    pub fn exchanges(&self) -> Vec<&Arc<Exchange>> {
-        self.pages.iter().map(|p| &p.exchange).collect()
-    }
-}
-
-/// A project's task count and its list, read while the run changed nothing in
-/// the project and the count did not change.
-#[derive(Debug, Clone)]
-pub struct Census {
-    pub count: i64,
-    /// The answer that gave the count, when it is not a page of the list.
-    pub count_answer: Option<Arc<Exchange>>,
-    pub listing: Listing,
-}
-
-impl Census {
-    /// The answers behind the census: the count's, then the pages.
-    pub fn evidence(&self) -> Vec<&Arc<Exchange>> {
-        self.count_answer
-            .iter()
-            .chain(self.listing.pages.iter().map(|p| &p.exchange))
-            .collect()
-    }
-}
-
-/// A delete between two censuses of its project ([`Api::delete_counted`]).
-#[derive(Debug, Clone)]
-pub struct Counted {
-    pub before: Census,
-    pub delete: Arc<Exchange>,
-    pub after: Census,
-}
-
-/// Why a list or a census could not be read.
-#[derive(Debug, Clone)]
-pub enum Unread {
-    /// A request got no answer: the exchange says why.
-    Transport(Arc<Exchange>),
-    /// The answers did not say what was asked (a precondition of the judgement
-    /// not met), with what was wrong.
-    Inconclusive(String),
-}
-
-/// The keys a start needs: those of the source and the target bucket.
-#[derive(Debug, Clone)]
-pub struct StartKeys {
-    pub source_ak: Secret,
-    pub source_sk: Secret,
-    pub target_ak: Secret,
-    pub target_sk: Secret,
-}
-
-impl StartKeys {
-    /// The keys of a create body: `src_node.ak`/`sk` and `dst_node.ak`/`sk`,
-    /// which v1 and v2 name alike.
-    pub fn from_create_body(body: &Value) -> Option<Self> {
-        let key = |node: &str, name: &str| body.get(node)?.get(name)?.as_str().map(Secret::new);
-        Some(Self {
-            source_ak: key("src_node", "ak")?,
-            source_sk: key("src_node", "sk")?,
-            target_ak: key("dst_node", "ak")?,
-            target_sk: key("dst_node", "sk")?,
-        })
-    }
-}
-
-/// A request of a dialect, before it gets its credentials.
-#[derive(Debug, Clone, PartialEq)]
-struct Call {
-    method: Method,
-    /// Path and query below the base URL.
-    target: String,
-    body: Option<Value>,
-}
-
-impl Call {
-    fn new(method: Method, target: String, body: Option<Value>) -> Self {
-        Self {
-            method,
-            target,
-            body,
-        }
-    }
-}
-
-/// Pages of a list a dialect reads at most.
-const MAX_PAGES: usize = 100;
-
-/// The id and state of each task object of a list page, in a dialect's
-/// `state` reading.
-fn tasks_and_states(
-    tasks: Option<&Vec<Value>>,
-    state: fn(&Value) -> Option<TaskState>,
-) -> Vec<(i64, Option<TaskState>)> {
-    tasks
-        .into_iter()
-        .flatten()
-        .filter_map(|t| Some((t.get("id")?.as_i64()?, state(t))))
-        .collect()
-}
-
-/// What the dialects of one run share: the target, its projects and their
-/// gates (a census in one dialect must hold off creates in the other), and
-/// whether the target still answers.
-#[derive(Debug)]
-struct Shared {
-    http: Client,
-    projects: Vec<Project>,
-    gates: Vec<RwLock<()>>,
-    sent: AtomicUsize,
-    failures_in_a_row: AtomicUsize,
-    target_gone: AtomicBool,
-}
-
-/// The task API of one target in one dialect.
-#[derive(Debug)]
-pub struct Api {
-    shared: Arc<Shared>,
-    dialect: Dialect,
-    /// This dialect's DELETE exchanges, for its whole-run rules.
-    deletes: Mutex<Vec<Arc<Exchange>>>,
-}
-
 impl Api {
-    pub fn new(http: Client, dialect: Dialect, projects: Vec<Project>) -> Self {
-        let gates = projects.iter().map(|_| RwLock::new(())).collect();
-        let shared = Shared {
-            http,
-            projects,
-            gates,
-            sent: AtomicUsize::new(0),
-            failures_in_a_row: AtomicUsize::new(0),
-            target_gone: AtomicBool::new(false),
-        };
-        Self {
-            shared: Arc::new(shared),
-            dialect,
-            deletes: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The same target in `dialect`: one client, one set of gates, one count
-    /// of requests; a log of deletes of its own.
-    pub fn in_dialect(&self, dialect: Dialect) -> Self {
-        Self {
-            shared: Arc::clone(&self.shared),
-            dialect,
-            deletes: Mutex::new(Vec::new()),
-        }
-    }
-
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
-    pub fn base_url(&self) -> &str {
-        self.shared.http.base_url()
-    }
-
-    pub fn projects(&self) -> &[Project] {
-        &self.shared.projects
-    }
-
-    /// Whether the target stopped answering (many transport failures in a row).
-    pub fn target_gone(&self) -> bool {
-        self.shared.target_gone.load(Ordering::Relaxed)
-    }
-
-    /// Every DELETE exchange so far, in the order they completed.
-    pub fn deletes(&self) -> Vec<Arc<Exchange>> {
-        self.deletes
-            .lock()
-            .map(|log| log.clone())
-            .unwrap_or_default()
-    }
-
-    /// How many requests the run sent.
-    pub fn sent(&self) -> usize {
-        self.shared.sent.load(Ordering::Relaxed)
-    }
-
-    pub async fn send(&self, out: Outgoing) -> Arc<Exchange> {
-        let exchange = Arc::new(self.shared.http.send(&out).await);
-        if exchange.response.is_some() {
-            self.shared.failures_in_a_row.store(0, Ordering::Relaxed);
-        } else if self
-            .shared
-            .failures_in_a_row
-            .fetch_add(1, Ordering::Relaxed)
-            + 1
-            >= GIVE_UP_AFTER
-        {
-            self.shared.target_gone.store(true, Ordering::Relaxed);
-        }
-        self.shared.sent.fetch_add(1, Ordering::Relaxed);
-        if exchange.method == Method::Delete
-            && let Ok(mut log) = self.deletes.lock()
-        {
-            log.push(Arc::clone(&exchange));
-        }
-        exchange
-    }
-
-    /// Sends `call` with `auth`, in the kit's own shape unless `shape` says.
-    async fn send_as(&self, call: Call, auth: Auth, raw: bool, shape: Shape) -> Arc<Exchange> {
-        self.send(Outgoing {
-            method: call.method,
-            target: call.target,
-            auth,
-            body: call.body.map(|b| b.to_string().into_bytes()),
-            raw,
-            shape,
-        })
-        .await
-    }
-
-    /// Sends `call` with project `p`'s credentials.
-    async fn send_for(&self, p: usize, call: Call) -> Arc<Exchange> {
-        self.send_as(call, self.auth(p), false, Shape::Kit).await
-    }
-
-    fn pid(&self, p: usize) -> &str {
-        &self.shared.projects[p].id
-    }
-
     /// Creates a task; holds the project's gate shared.
     pub async fn create(&self, p: usize, body: &Value) -> Arc<Exchange> {
-        let _gate = self.shared.gates[p].read().await;
+        let _gate = self.shared(p).await;
         self.create_ungated(p, body).await
     }
 
     /// Creates a task without the gate, for a caller that already holds it.
     pub async fn create_ungated(&self, p: usize, body: &Value) -> Arc<Exchange> {
-        let call = match self.dialect {
+        let call = match self.dialect() {
             Dialect::V1 => v1::create(self.pid(p), body),
             Dialect::V2 => v2::create(self.pid(p), body),
         };
@@ -399,7 +61,7 @@ impl Api {
     }
 
     pub async fn get(&self, p: usize, id: i64) -> Arc<Exchange> {
-        let call = match self.dialect {
+        let call = match self.dialect() {
             Dialect::V1 => v1::get(self.pid(p), id),
             Dialect::V2 => v2::get(self.pid(p), id),
         };
@@ -409,7 +71,7 @@ impl Api {
     /// The cheapest read of a project that needs its credentials, to see that
     /// the target answers and accepts them.
     pub async fn probe(&self, p: usize) -> Arc<Exchange> {
-        let call = match self.dialect {
+        let call = match self.dialect() {
             Dialect::V1 => v1::count(self.pid(p)),
             Dialect::V2 => v2::probe(self.pid(p)),
         };
@@ -418,7 +80,7 @@ impl Api {
 
     /// Every page of project `p`'s list.
     pub async fn list(&self, p: usize) -> Result<Listing, Unread> {
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => v1::list(self, p).await,
             Dialect::V2 => v2::list(self, p).await,
         }
@@ -459,20 +121,20 @@ impl Api {
         let number = match state {
             None => None,
             Some(state) => {
-                let number = match self.dialect {
+                let number = match self.dialect() {
                     Dialect::V1 => v1::status_number(state),
                     Dialect::V2 => v2::status_number(state),
                 };
                 let Some(number) = number else {
                     return Err(Unread::Inconclusive(format!(
                         "{} has no status number for a {state} task",
-                        self.dialect
+                        self.dialect()
                     )));
                 };
                 Some(number)
             }
         };
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => v1::census(self, p, number).await,
             Dialect::V2 => v2::census(self, p, number).await,
         }
@@ -502,7 +164,7 @@ impl Api {
 
     /// The id and state of each task a list page lists.
     pub fn page_states(&self, exchange: &Exchange) -> Vec<(i64, Option<TaskState>)> {
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => v1::page_states(exchange),
             Dialect::V2 => v2::page_states(exchange),
         }
@@ -516,7 +178,7 @@ impl Api {
 
     /// Stops a running task without the gate, for a caller that holds it.
     pub async fn stop_ungated(&self, p: usize, id: i64) -> Arc<Exchange> {
-        let call = match self.dialect {
+        let call = match self.dialect() {
             Dialect::V1 => v1::stop(self.pid(p), id),
             Dialect::V2 => v2::stop(self.pid(p), id),
         };
@@ -532,7 +194,7 @@ impl Api {
 
     /// [`Self::start`] without the gate, for a caller that holds it.
     pub async fn start_ungated(&self, p: usize, id: i64, keys: &StartKeys) -> Arc<Exchange> {
-        let call = match self.dialect {
+        let call = match self.dialect() {
             Dialect::V1 => v1::start(self.pid(p), id, keys),
             Dialect::V2 => v2::start(self.pid(p), id, keys),
         };
@@ -567,7 +229,7 @@ impl Api {
 
     /// The dialect's `DELETE` of `segment` (sent as is) in project `p`.
     fn delete_call(&self, p: usize, segment: &str) -> Call {
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => v1::delete(self.pid(p), segment),
             Dialect::V2 => v2::delete(self.pid(p), segment),
         }
@@ -577,32 +239,19 @@ impl Api {
     /// collection, an action of the task, a sibling route): `None` when the
     /// dialect has no such route.
     pub async fn delete_route(&self, p: usize, id: i64, route: Route) -> Option<Arc<Exchange>> {
-        let call = match self.dialect {
+        let call = match self.dialect() {
             // v1's start, stop and bandwidth are a `PUT` of the task itself:
             // no route of its own sits beside it (OMS-DEL-021 is v2's).
             Dialect::V1 => return None,
             Dialect::V2 => v2::delete_route(self.pid(p), id, route),
         };
-        let _gate = self.shared.gates[p].read().await;
+        let _gate = self.shared(p).await;
         Some(self.send_for(p, call).await)
-    }
-
-    /// Holds project `p`'s gate shared, for a caller that sends several
-    /// requests under it (a race, whose deletes must not queue behind a census
-    /// waiting for the gate while the race's stop is in flight).
-    pub async fn shared(&self, p: usize) -> tokio::sync::RwLockReadGuard<'_, ()> {
-        self.shared.gates[p].read().await
-    }
-
-    /// Holds project `p`'s gate exclusively: no task of the run is created or
-    /// removed there until the guard drops.
-    pub async fn exclusive(&self, p: usize) -> tokio::sync::RwLockWriteGuard<'_, ()> {
-        self.shared.gates[p].write().await
     }
 
     /// The state in a task object (the body of a `GET`, an item of a list).
     pub fn state(&self, task: &Value) -> Option<TaskState> {
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => v1::state(task),
             Dialect::V2 => v2::state(task),
         }
@@ -621,7 +270,7 @@ impl Api {
 
     /// The task ids of a list page; `None` unless it is a page of tasks.
     pub fn page(&self, exchange: &Exchange) -> Option<Vec<i64>> {
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => v1::page(exchange),
             Dialect::V2 => v2::page(exchange),
         }
@@ -629,7 +278,7 @@ impl Api {
 
     /// The fields of a task object that grow while it transfers.
     pub fn progress_fields(&self) -> &'static [&'static str] {
-        match self.dialect {
+        match self.dialect() {
             Dialect::V1 => &v1::PROGRESS,
             Dialect::V2 => &v2::PROGRESS,
         }
@@ -643,54 +292,4 @@ impl Api {
             .map(|f| json.and_then(|j| j.get(*f)?.as_f64()).unwrap_or(0.0))
             .collect()
     }
-}
-
-/// `exchange` if it got an answer.
-fn answered(exchange: Arc<Exchange>) -> Result<Arc<Exchange>, Unread> {
-    if exchange.response.is_some() {
-        Ok(exchange)
-    } else {
-        Err(Unread::Transport(exchange))
-    }
-}
-
-/// Options of a `DELETE`; the default is a plain delete with the path project's
-/// credentials.
-#[derive(Debug, Default)]
-pub struct Delete {
-    /// Other credentials than the path project's.
-    pub auth: Option<Auth>,
-    pub body: Option<Value>,
-    /// Appended to the path as is, `?` included.
-    pub query: String,
-    /// Send the request target unnormalized.
-    pub raw: bool,
-    /// Whose request it looks like (the kit's, the SDK's, Terraform's).
-    pub shape: Shape,
-}
-
-/// A route beside a task's own that a `DELETE` must not treat as the task
-/// (`oms-v2-api.md` §2: sibling routes share the `/tasks/…` namespace).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// The collection itself (`…/tasks`).
-    Collection,
-    /// `…/tasks/batch-update`, a sibling route whose last segment is not an id.
-    BatchUpdate,
-    /// `…/tasks/{id}/stop`.
-    Stop,
-    /// `…/tasks/{id}/start`.
-    Start,
-    /// `…/tasks/{id}/bandwidth-policy`.
-    BandwidthPolicy,
-}
-
-impl Route {
-    pub const ALL: [Route; 5] = [
-        Route::Collection,
-        Route::BatchUpdate,
-        Route::Stop,
-        Route::Start,
-        Route::BandwidthPolicy,
-    ];
 }

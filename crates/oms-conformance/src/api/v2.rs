@@ -7,10 +7,9 @@
 
 use serde_json::{Value, json};
 
-use super::{
-    Api, Call, Census, Listing, MAX_PAGES, Page, Route, StartKeys, TaskState, Unread, answered,
-    tasks_and_states,
-};
+use super::call::{Call, MAX_PAGES, answered, tasks_and_states};
+use super::client::Api;
+use super::neutral::{Census, Listing, Page, Route, StartKeys, TaskState, Unread};
 use crate::http::{Exchange, Method};
 
 /// Tasks per list page: the most v2 allows.

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::error::{ConfigError, one_line};
 use super::profile::Origin;
-use super::{ConfigError, one_line};
 use crate::catalogue::Catalogue;
 
 /// A known failure of the target, excused until its expiry date.

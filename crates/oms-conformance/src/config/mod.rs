@@ -5,127 +5,45 @@
 //! [`crate::secret::Secret`], whose `Debug` never shows them.
 //!
 //! The parts: `profile` (the TOML file as written), `credentials` (a project's
-//! token or AK/SK), `declared` (the answers a target declares) and
-//! `expectations` (its known failures); this module resolves them into one
-//! [`RunConfig`], one named step per part.
+//! token or AK/SK), `bodies` (the create bodies), `deadlines`, `declared` (the
+//! answers a target declares), `disabled` (the rules and capabilities left
+//! out) and `expectations` (its known failures), each refusing with an
+//! `error`; this module resolves them into one [`RunConfig`], one named step
+//! per part.
 
+mod bodies;
 mod credentials;
+mod deadlines;
 mod declared;
+mod disabled;
+mod error;
 mod expectations;
 mod profile;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use credentials::{Credential, CredentialOverrides, Project};
+pub use self::bodies::CreateBodies;
+pub use self::deadlines::Deadlines;
+pub use self::disabled::CAPABILITIES;
+pub use self::error::ConfigError;
+/// Re-exported: `config::Project` and `config::Credential` are the paths the
+/// crate's users name.
+pub use crate::project::{Credential, Project};
+pub use credentials::CredentialOverrides;
 pub use declared::{Answer, Declared};
 pub use expectations::Expectation;
 
-use self::profile::{CreateFile, CreateSetFile, DeadlinesFile, DisabledFile, Origin, ProfileFile};
-use crate::api::Dialect;
+use self::profile::{Origin, ProfileFile};
 use crate::catalogue::Catalogue;
-use crate::secret::{
-    CREDENTIAL_KEYS, SECRET_FIELDS, collect_secret_fields, redacted, without_keys,
-};
-use crate::time::{civil_date, parse_duration};
-
-/// Capabilities a profile may disable; scenarios name the ones they need with
-/// `@needs:<capability>` tags. `aksk` (signing with each project's AK/SK) is off
-/// by itself when a project authenticates with a token, `both-dialects` (one
-/// task seen through v1 and v2) when the run judges one dialect.
-pub const CAPABILITIES: [&str; 6] = [
-    "quota",
-    "failing-task",
-    "retrying-task",
-    "second-project",
-    "aksk",
-    "both-dialects",
-];
+use crate::dialect::Dialect;
+use crate::secret::{CREDENTIAL_KEYS, SECRET_FIELDS, collect_secret_fields, without_keys};
+use crate::time::civil_date;
 
 /// The labels of the two projects a profile may name, in the order of
 /// [`Overrides::credentials`].
 const PROJECT_LABELS: [&str; 2] = ["first", "second"];
-
-/// What went wrong while building the configuration. Each renders as one line.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {what} {path}: {source}")]
-    Read {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("bad profile {path}: {message}")]
-    Profile { path: String, message: String },
-    #[error("bad expectations file {path}: {message}")]
-    Expectations { path: String, message: String },
-    #[error("bad create body {path}: {source}")]
-    CreateBody {
-        path: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("bad option {option}: {message}")]
-    Option {
-        option: &'static str,
-        message: String,
-    },
-}
-
-/// The three create bodies a profile names for one dialect. They carry the source and target
-/// AK/SK, so `Debug` shows them with those fields redacted.
-#[derive(Clone)]
-pub struct CreateBodies {
-    pub running: serde_json::Value,
-    pub succeeding: serde_json::Value,
-    pub failing: Option<serde_json::Value>,
-    /// A task that retries until stopped (v2 only).
-    pub retrying: Option<serde_json::Value>,
-}
-
-impl fmt::Debug for CreateBodies {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBodies")
-            .field("running", &redacted(&self.running))
-            .field("succeeding", &redacted(&self.succeeding))
-            .field("failing", &self.failing.as_ref().map(redacted))
-            .field("retrying", &self.retrying.as_ref().map(redacted))
-            .finish()
-    }
-}
-
-/// Every wait and every request is bounded by one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadlines {
-    /// One HTTP exchange, connect to last body byte.
-    pub request: Duration,
-    /// Waiting for a task to reach a state.
-    pub state: Duration,
-    /// What a task still waiting for a slot of its project's quota (status 1)
-    /// is given beyond `state`, in all: the kit's own concurrent scenarios
-    /// fill the quota, and the target schedules waiting tasks in turn.
-    pub queue: Duration,
-    /// The whole run.
-    pub run: Duration,
-    /// How long a task a race deleted must stay gone, polled (OMS-DEL-013,
-    /// -014, -024): a resurrection that comes later is not seen.
-    pub settle: Duration,
-}
-
-impl Default for Deadlines {
-    fn default() -> Self {
-        Self {
-            request: Duration::from_secs(5),
-            state: Duration::from_secs(30),
-            queue: Duration::from_secs(30),
-            run: Duration::from_secs(300),
-            settle: Duration::from_secs(1),
-        }
-    }
-}
 
 /// Where the run goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,13 +129,19 @@ impl RunConfig {
             },
             ApiChoice::Profile(message) => origin.error(message),
         })?;
-        let bodies = bodies(&origin, &file.create, &apis)?;
-        let deadlines = deadlines(&file.deadlines, &overrides).map_err(|m| origin.error(m))?;
+        let bodies = bodies::bodies(&origin, &file.create, &apis)?;
+        let deadlines = deadlines::deadlines(
+            &file.deadlines,
+            overrides.request_timeout,
+            overrides.state_timeout,
+            overrides.run_timeout,
+        )
+        .map_err(|m| origin.error(m))?;
         let declared = declared::declared(&file.declared).map_err(|m| origin.error(m))?;
         let disabled_rules =
-            disabled_rules(&file.disabled, catalogue).map_err(|m| origin.error(m))?;
+            disabled::disabled_rules(&file.disabled, catalogue).map_err(|m| origin.error(m))?;
         let disabled_capabilities =
-            disabled_capabilities(&file.disabled, &projects, &bodies, &apis)
+            disabled::disabled_capabilities(&file.disabled, &projects, &bodies, &apis)
                 .map_err(|m| origin.error(m))?;
         let today = civil_date(overrides.now_unix);
         let expectations = match expectations::path(
@@ -399,173 +323,6 @@ fn apis(given: &[String], in_profile: Option<&[String]>) -> Result<Vec<Dialect>,
     Ok(apis)
 }
 
-/// The create bodies the profile names for each dialect judged: `[create]` for
-/// v1, `[create.v2]` for v2.
-fn bodies(
-    origin: &Origin,
-    create: &CreateFile,
-    apis: &[Dialect],
-) -> Result<Vec<(Dialect, CreateBodies)>, ConfigError> {
-    let mut sets = Vec::new();
-    for dialect in apis {
-        let set = match dialect {
-            Dialect::V1 => match (&create.running, &create.succeeding) {
-                (Some(running), Some(succeeding)) => CreateSetFile {
-                    running: running.clone(),
-                    succeeding: succeeding.clone(),
-                    failing: create.failing.clone(),
-                    retrying: None,
-                },
-                _ => {
-                    return Err(origin.error(
-                        "v1 is judged but [create] does not name `running` and `succeeding` bodies"
-                            .to_owned(),
-                    ));
-                }
-            },
-            Dialect::V2 => match &create.v2 {
-                Some(set) => CreateSetFile {
-                    running: set.running.clone(),
-                    succeeding: set.succeeding.clone(),
-                    failing: set.failing.clone(),
-                    retrying: set.retrying.clone(),
-                },
-                None => {
-                    return Err(origin.error(
-                        "v2 is judged but the profile has no [create.v2] bodies".to_owned(),
-                    ));
-                }
-            },
-        };
-        sets.push((*dialect, bodies_of(origin, &set)?));
-    }
-    Ok(sets)
-}
-
-/// One dialect's create bodies, each a JSON object.
-fn bodies_of(origin: &Origin, create: &CreateSetFile) -> Result<CreateBodies, ConfigError> {
-    let body = |relative: &str| -> Result<serde_json::Value, ConfigError> {
-        let (path, text) = origin.read(relative, "create body")?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| ConfigError::CreateBody {
-                path: path.clone(),
-                source,
-            })?;
-        if !value.is_object() {
-            return Err(origin.error(format!("create body {path} is not a JSON object")));
-        }
-        Ok(value)
-    };
-    Ok(CreateBodies {
-        running: body(&create.running)?,
-        succeeding: body(&create.succeeding)?,
-        failing: create.failing.as_deref().map(body).transpose()?,
-        retrying: create.retrying.as_deref().map(body).transpose()?,
-    })
-}
-
-/// The request, state and run deadlines, the queue allowance and the settle
-/// period: each the one given over the profile's over the default (the queue
-/// allowance and the settle period have no flag).
-fn deadlines(file: &DeadlinesFile, overrides: &Overrides) -> Result<Deadlines, String> {
-    let defaults = Deadlines::default();
-    let deadline =
-        |given: Option<Duration>, in_profile: &Option<String>, name: &str, default| match (
-            given,
-            in_profile.as_deref(),
-        ) {
-            (Some(given), _) => Ok(given),
-            (None, Some(text)) => {
-                parse_duration(text).map_err(|m| format!("deadlines.{name}: {m}"))
-            }
-            (None, None) => Ok(default),
-        };
-    Ok(Deadlines {
-        request: deadline(
-            overrides.request_timeout,
-            &file.request,
-            "request",
-            defaults.request,
-        )?,
-        state: deadline(
-            overrides.state_timeout,
-            &file.state,
-            "state",
-            defaults.state,
-        )?,
-        queue: deadline(None, &file.queue, "queue", defaults.queue)?,
-        run: deadline(overrides.run_timeout, &file.run, "run", defaults.run)?,
-        settle: deadline(None, &file.settle, "settle", defaults.settle)?,
-    })
-}
-
-/// The rules the profile disables, each with its reason; every one must be in
-/// the catalogue.
-fn disabled_rules(
-    disabled: &DisabledFile,
-    catalogue: &Catalogue,
-) -> Result<BTreeMap<String, String>, String> {
-    for rule in disabled.rules.keys() {
-        if catalogue.rule(rule).is_none() {
-            return Err(format!("disabled rule {rule} is not in the catalogue"));
-        }
-    }
-    Ok(disabled.rules.clone())
-}
-
-/// The capabilities the profile disables, and those the rest of the profile
-/// rules out (a second project, AK/SK signing, a failing task), each with its
-/// reason; a reason the profile gives comes first.
-fn disabled_capabilities(
-    disabled: &DisabledFile,
-    projects: &[Project],
-    bodies: &[(Dialect, CreateBodies)],
-    apis: &[Dialect],
-) -> Result<BTreeMap<String, String>, String> {
-    if let Some(capability) = disabled
-        .capabilities
-        .keys()
-        .find(|c| !CAPABILITIES.contains(&c.as_str()))
-    {
-        return Err(format!(
-            "unknown capability {capability} (known: {})",
-            CAPABILITIES.join(", ")
-        ));
-    }
-    let mut disabled_capabilities = disabled.capabilities.clone();
-    if projects.len() < 2 {
-        disabled_capabilities
-            .entry("second-project".to_owned())
-            .or_insert_with(|| "the profile names one project only".to_owned());
-    }
-    if let Some(project) = projects.iter().find(|p| !p.credential.is_aksk()) {
-        disabled_capabilities
-            .entry("aksk".to_owned())
-            .or_insert_with(|| {
-                format!(
-                    "the {} project authenticates with a token; signatures are checked with an AK/SK profile",
-                    project.label
-                )
-            });
-    }
-    if bodies.iter().all(|(_, set)| set.failing.is_none()) {
-        disabled_capabilities
-            .entry("failing-task".to_owned())
-            .or_insert_with(|| "the profile names no create body for a failing task".to_owned());
-    }
-    if bodies.iter().all(|(_, set)| set.retrying.is_none()) {
-        disabled_capabilities
-            .entry("retrying-task".to_owned())
-            .or_insert_with(|| "the profile names no create body for a retrying task".to_owned());
-    }
-    if apis.len() < 2 {
-        disabled_capabilities
-            .entry("both-dialects".to_owned())
-            .or_insert_with(|| format!("the run judges {} only", apis[0]));
-    }
-    Ok(disabled_capabilities)
-}
-
 /// Every rule `--rule` names must be in the catalogue.
 fn check_rules(rules: &[String], catalogue: &Catalogue) -> Result<(), ConfigError> {
     match rules.iter().find(|rule| catalogue.rule(rule).is_none()) {
@@ -584,31 +341,5 @@ fn target(image: Option<crate::container::ImageSpec>, base_url: Option<String>) 
         (Some(image), _) => Target::Image(image),
         (None, Some(url)) => Target::External(url.trim_end_matches('/').to_owned()),
         (None, None) => Target::Embedded,
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn create_bodies_do_not_show_secret_fields_in_debug() {
-        let body =
-            serde_json::json!({"src_node": {"ak": "REAL-AK", "sk": "REAL-SK", "bucket": "b"}});
-        let bodies = CreateBodies {
-            running: body.clone(),
-            succeeding: body,
-            failing: None,
-            retrying: None,
-        };
-        let debug = format!("{bodies:?}");
-        assert!(
-            !debug.contains("REAL-AK") && !debug.contains("REAL-SK") && debug.contains("bucket"),
-            "{debug}"
-        );
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ConfigError, one_line};
+use super::error::{ConfigError, one_line};
 
 /// The profile that ships for the reference server, used when `--profile` is absent.
 const REFERENCE_PROFILE: &str = include_str!("../../../../fixtures/profiles/reference.toml");

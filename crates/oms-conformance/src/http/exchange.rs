@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::Method;
+use super::request::Method;
 
 /// What came back.
 #[derive(Clone, serde::Serialize)]
@@ -113,4 +113,15 @@ impl Exchange {
         }
         out
     }
+}
+
+/// An error and its causes on one line.
+pub(super) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }

@@ -9,7 +9,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Auth, Outgoing, Redactor, Shape, Signing};
+use super::redact::Redactor;
+use super::request::{Auth, Outgoing, Shape, Signing};
 use crate::secret::Secret;
 use crate::signing;
 
@@ -237,7 +238,7 @@ fn shell_quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Method;
+    use crate::http::request::Method;
 
     fn token_request() -> Outgoing {
         Outgoing {

@@ -9,8 +9,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
+use super::client::{Client, header_pairs, wire_method};
+use super::exchange::Received;
 use super::outgoing::OutHeaders;
-use super::{Client, Method, Outgoing, Received, header_pairs};
+use super::request::Outgoing;
 
 impl Client {
     /// Sends `out` to the request target `target`, exactly as given, over a
@@ -34,14 +36,10 @@ impl Client {
             let uri: hyper::Uri = target
                 .parse()
                 .map_err(|e| format!("request target {target:?} is not valid HTTP: {e}"))?;
-            let method = match out.method {
-                Method::Get => hyper::Method::GET,
-                Method::Post => hyper::Method::POST,
-                Method::Put => hyper::Method::PUT,
-                Method::Delete => hyper::Method::DELETE,
-            };
             let body = Full::new(Bytes::from(out.body.clone().unwrap_or_default()));
-            let mut builder = hyper::Request::builder().method(method).uri(uri);
+            let mut builder = hyper::Request::builder()
+                .method(wire_method(out.method))
+                .uri(uri);
             for (name, value) in headers.wire() {
                 builder = builder.header(name, value);
             }

@@ -24,6 +24,8 @@ use hickory_resolver::config::{
 };
 use hickory_resolver::name_server::TokioConnectionProvider;
 
+use super::exchange::chain;
+
 /// Why a host name has no address to connect to. Renders as one line.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ResolveError {
@@ -157,7 +159,7 @@ impl Resolver {
         let ips = self
             .lookup(host)
             .await
-            .map_err(|e| format!("cannot connect to {host}:{port}: {}", super::chain(&e)))?;
+            .map_err(|e| format!("cannot connect to {host}:{port}: {}", chain(&e)))?;
         let mut failures = Vec::new();
         for ip in ips {
             let addr = SocketAddr::new(ip, port);

@@ -13,9 +13,9 @@ use crate::api::{Delete, Dialect, TaskState};
 use crate::check::{self, Halt, StatusClass as _};
 use crate::config::Deadlines;
 use crate::http::Exchange;
-use crate::suite::poll::poll_until;
+use crate::suite::poll::{POLL, poll_until};
 use crate::suite::vocabulary::Kind;
-use crate::suite::world::{OmsWorld, POLL, Subject};
+use crate::suite::world::{OmsWorld, Subject};
 
 /// How long a finished task is left before it is looked at again and used:
 /// an engine may still be doing its bookkeeping of the end.

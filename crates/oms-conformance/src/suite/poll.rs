@@ -27,6 +27,9 @@ impl Interval {
     }
 }
 
+/// Between two polls of a task's state.
+pub(crate) const POLL: Interval = Interval::every(Duration::from_millis(20));
+
 /// Calls `look` until it breaks, or until a look ends at or after `deadline`;
 /// there is always at least one look. Returns the break, or the last look's
 /// `Continue` when the deadline passed first.

@@ -12,9 +12,9 @@ use crate::api::{Dialect, TaskState};
 use crate::check::{self, Halt, StatusClass as _};
 use crate::config::Answer;
 use crate::http::Exchange;
-use crate::suite::poll::poll_until;
+use crate::suite::poll::{POLL, poll_until};
 use crate::suite::vocabulary::Refusal;
-use crate::suite::world::{OmsWorld, POLL, Subject};
+use crate::suite::world::{OmsWorld, Subject};
 
 impl OmsWorld {
     fn answer(&mut self) -> Result<Arc<Exchange>, Halt> {

@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -16,12 +16,8 @@ use crate::api::{Api, Counted, Dialect, TaskState, Unread};
 use crate::check::{CheckFailure, Halt};
 use crate::config::{Answer, CreateBodies};
 use crate::http::{Exchange, Method};
-use crate::suite::poll::Interval;
-use crate::suite::race::Raced;
-use crate::suite::{CONTEXT, RunContext};
-
-/// Between two polls of a task's state.
-pub(crate) const POLL: Interval = Interval::every(Duration::from_millis(20));
+use crate::suite::context::{CONTEXT, RunContext};
+use crate::suite::race::timeline::Raced;
 
 /// A task the scenario created, with the `GET` body taken once it reached its state.
 #[derive(Debug, Clone)]
