@@ -8,7 +8,9 @@
 //!   circles if there are any. A child's use of its own ancestors' faces
 //!   (`super::` into its `mod.rs`, `crate::` into `lib.rs`) is not an arrow:
 //!   the face declares the child, and a loop through it is the module itself;
-//! - [`long_files`]: the source files over the length limit.
+//! - [`long_files`]: the source files over the length limit;
+//! - [`files_naming`]: the files whose code names a crate or a path, to keep a
+//!   library (or the environment) in its one home.
 //!
 //! A file's `#[cfg(test)]` items are left out: a unit test may reach anywhere.
 
@@ -44,6 +46,29 @@ pub fn rust_files(dir: &Path) -> Vec<(String, String)> {
     walk(dir, dir, &mut out);
     out.sort();
     out
+}
+
+/// The files below `src` whose code (comments left out) names `path`, a
+/// crate or a path such as `std::env` followed by `::`, as paths relative to
+/// `src`: where a library is used, or the environment read.
+pub fn files_naming(src: &Path, path: &str) -> Vec<String> {
+    let needle = format!("{path}::");
+    rust_files(src)
+        .into_iter()
+        .filter(|(_, text)| {
+            text.lines().any(|line| {
+                let code = line.split("//").next().unwrap_or_default();
+                code.match_indices(&needle).any(|(at, _)| {
+                    // A whole name: `hyper::` is not `oms_hyper::`.
+                    !code[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                })
+            })
+        })
+        .map(|(file, _)| file)
+        .collect()
 }
 
 /// The source files of a crate (its `src/`, `tests/`, `benches/` and

@@ -367,3 +367,47 @@ fn no_source_file_is_over_600_lines() {
         oms_tidy::MAX_LINES
     );
 }
+
+/// Only `main.rs` reads the process environment and arguments; everything
+/// below it receives a typed configuration.
+#[test]
+fn only_main_reads_the_environment() {
+    let src = root().join("crates/oms-conformance/src");
+    for path in ["std::env", "env"] {
+        let readers = oms_tidy::files_naming(&src, path);
+        assert!(
+            readers.iter().all(|f| f == "main.rs"),
+            "only main.rs may read the environment (`{path}::`): {readers:?}"
+        );
+    }
+}
+
+/// Each outside library the harness uses has one home: the HTTP client
+/// module owns reqwest, hyper and the resolver, `container.rs` testcontainers,
+/// `suite/` cucumber, and `embedded.rs` is the one place that names the
+/// reference server (which the harness only launches: no wire type is shared).
+#[test]
+fn each_outside_library_has_one_home() {
+    let src = root().join("crates/oms-conformance/src");
+    for (library, home) in [
+        ("reqwest", "http/"),
+        ("hyper", "http/"),
+        ("hyper_util", "http/"),
+        ("http_body_util", "http/"),
+        ("hickory_resolver", "http/resolve.rs"),
+        ("testcontainers", "container.rs"),
+        ("cucumber", "suite/"),
+        ("gherkin", "suite/"),
+        ("oms_reference_server", "embedded.rs"),
+    ] {
+        let users = oms_tidy::files_naming(&src, library);
+        assert!(
+            users.iter().all(|f| f.starts_with(home)),
+            "`{library}` lives in `{home}` alone; also named in {users:?}"
+        );
+    }
+    assert!(
+        !oms_tidy::files_naming(&src, "reqwest").is_empty(),
+        "the home check found no use of reqwest at all: it reads nothing"
+    );
+}

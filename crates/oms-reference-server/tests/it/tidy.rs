@@ -220,3 +220,17 @@ fn no_source_file_is_over_600_lines() {
         oms_tidy::MAX_LINES
     );
 }
+
+/// Only `main.rs` reads the process environment and arguments; the library
+/// receives a typed `Config`.
+#[test]
+fn only_main_reads_the_environment() {
+    let src = crate_dir().join("src");
+    for path in ["std::env", "env"] {
+        let readers = oms_tidy::files_naming(&src, path);
+        assert!(
+            readers.iter().all(|f| f == "main.rs"),
+            "only main.rs may read the environment (`{path}::`): {readers:?}"
+        );
+    }
+}
