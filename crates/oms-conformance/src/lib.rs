@@ -35,6 +35,7 @@ pub mod signing;
 pub mod suite;
 pub mod summary;
 pub mod time;
+pub mod timeline;
 pub mod verdict;
 
 use std::path::PathBuf;

@@ -12,7 +12,7 @@ use crate::check::CheckFailure;
 use crate::config::RunConfig;
 use crate::dialect::Dialect;
 use crate::http::Exchange;
-use crate::suite::race::timeline::Timeline;
+use crate::timeline::Timeline;
 
 /// The outcome of a scenario or a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -17,7 +17,7 @@ use crate::check::{CheckFailure, Halt};
 use crate::config::{Answer, CreateBodies};
 use crate::http::{Exchange, Method};
 use crate::suite::context::{CONTEXT, RunContext};
-use crate::suite::race::timeline::Raced;
+use crate::timeline::Raced;
 
 /// A task the scenario created, with the `GET` body taken once it reached its state.
 #[derive(Debug, Clone)]

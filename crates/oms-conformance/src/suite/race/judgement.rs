@@ -7,12 +7,12 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::timeline::{Against, Raced};
 use crate::api::{Dialect, TaskState};
 use crate::check::{self, Halt, StatusClass as _};
 use crate::http::Exchange;
 use crate::suite::poll::{POLL, poll_until};
 use crate::suite::world::OmsWorld;
+use crate::timeline::{Against, Raced};
 
 impl OmsWorld {
     /// Each race of the scenario: no 5xx; at most one 2xx delete, every other

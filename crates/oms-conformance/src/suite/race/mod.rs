@@ -15,7 +15,6 @@
 mod judgement;
 mod schedule;
 mod stream;
-pub mod timeline;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -24,12 +23,12 @@ use std::time::{Duration, Instant};
 pub use self::schedule::Schedule;
 use self::schedule::{Draw, Shape};
 use self::stream::{APPROACH_EVERY, Race, around_end, around_request};
-use self::timeline::{Against, Raced};
-pub use self::timeline::{Row, Timeline};
 use crate::api::{Api, StartKeys, TaskState};
 use crate::check::{Halt, StatusClass as _};
 use crate::suite::poll::{POLL, poll_until};
 use crate::suite::world::OmsWorld;
+use crate::timeline::{Against, Raced};
+pub use crate::timeline::{Row, Timeline};
 
 /// How one try of an end race went.
 enum EndTry {

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::schedule::Schedule;
-use super::timeline::{Row, Timeline};
 use crate::api::{Api, Delete};
 use crate::check::StatusClass as _;
 use crate::http::Exchange;
+use crate::timeline::{Row, Timeline};
 
 /// Below this, a wait spins (yielding) instead of sleeping: tokio's timer
 /// has a resolution of one millisecond.
