@@ -93,6 +93,28 @@ pub fn long_files(crate_dir: &Path, max: usize) -> Vec<(String, usize)> {
     long
 }
 
+/// Fails, naming them, when a crate has source files over [`MAX_LINES`]: a
+/// file that long holds more than one concern.
+pub fn assert_no_long_files(crate_dir: &Path) {
+    let long = long_files(crate_dir, MAX_LINES);
+    assert!(
+        long.is_empty(),
+        "files over {MAX_LINES} lines; split them along their seams: {long:?}"
+    );
+}
+
+/// Fails, naming them, when a file of `src` other than `main.rs` reads the
+/// process environment or arguments (`std::env::…`, `env::…`).
+pub fn assert_only_main_reads_the_environment(src: &Path) {
+    for path in ["std::env", "env"] {
+        let readers = files_naming(src, path);
+        assert!(
+            readers.iter().all(|f| f == "main.rs"),
+            "only main.rs may read the environment (`{path}::`): {readers:?}"
+        );
+    }
+}
+
 /// Who imports whom among a crate's source files: a node per file of `src/`
 /// (its path relative to `src/`), an edge from a file to each other file whose
 /// module or items it names.

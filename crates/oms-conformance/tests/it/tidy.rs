@@ -360,26 +360,14 @@ fn the_module_graph_is_one_way() {
 /// limit: a file that long holds more than one concern.
 #[test]
 fn no_source_file_is_over_600_lines() {
-    let long = oms_tidy::long_files(&root().join("crates/oms-conformance"), oms_tidy::MAX_LINES);
-    assert!(
-        long.is_empty(),
-        "files over {} lines; split them along their seams: {long:?}",
-        oms_tidy::MAX_LINES
-    );
+    oms_tidy::assert_no_long_files(&root().join("crates/oms-conformance"));
 }
 
 /// Only `main.rs` reads the process environment and arguments; everything
 /// below it receives a typed configuration.
 #[test]
 fn only_main_reads_the_environment() {
-    let src = root().join("crates/oms-conformance/src");
-    for path in ["std::env", "env"] {
-        let readers = oms_tidy::files_naming(&src, path);
-        assert!(
-            readers.iter().all(|f| f == "main.rs"),
-            "only main.rs may read the environment (`{path}::`): {readers:?}"
-        );
-    }
+    oms_tidy::assert_only_main_reads_the_environment(&root().join("crates/oms-conformance/src"));
 }
 
 /// Each outside library the harness uses has one home: the HTTP client

@@ -213,24 +213,12 @@ fn ci_builds_lints_and_tests_the_server_without_faults() {
 /// limit: a file that long holds more than one concern.
 #[test]
 fn no_source_file_is_over_600_lines() {
-    let long = oms_tidy::long_files(&crate_dir(), oms_tidy::MAX_LINES);
-    assert!(
-        long.is_empty(),
-        "files over {} lines; split them along their seams: {long:?}",
-        oms_tidy::MAX_LINES
-    );
+    oms_tidy::assert_no_long_files(&crate_dir());
 }
 
 /// Only `main.rs` reads the process environment and arguments; the library
 /// receives a typed `Config`.
 #[test]
 fn only_main_reads_the_environment() {
-    let src = crate_dir().join("src");
-    for path in ["std::env", "env"] {
-        let readers = oms_tidy::files_naming(&src, path);
-        assert!(
-            readers.iter().all(|f| f == "main.rs"),
-            "only main.rs may read the environment (`{path}::`): {readers:?}"
-        );
-    }
+    oms_tidy::assert_only_main_reads_the_environment(&crate_dir().join("src"));
 }
