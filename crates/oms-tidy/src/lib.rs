@@ -4,8 +4,8 @@
 //! - [`ModuleGraph`]: which source file of a crate imports which, read as Rust
 //!   with `syn` (`use` trees and every path in the code, `crate::`, `super::`,
 //!   `self::` and a child module's name; a name a module re-exports counts as
-//!   that module's, as importing through a face is importing the face), and [`ModuleGraph::circles`], the import
-//!   circles if there are any. A child's use of its own ancestors' faces
+//!   that module's, as importing through a face is importing the face), and
+//!   [`ModuleGraph::circles`], the import circles if there are any. A child's use of its own ancestors' faces
 //!   (`super::` into its `mod.rs`, `crate::` into `lib.rs`) is not an arrow:
 //!   the face declares the child, and a loop through it is the module itself;
 //! - [`long_files`]: the source files over the length limit;
@@ -146,11 +146,7 @@ impl ModuleGraph {
                 syn::parse_file(&text).unwrap_or_else(|e| panic!("src/{file} does not parse: {e}"));
             let path = module_path(&file);
             let mut collector = Collector::default();
-            for item in &syntax.items {
-                if !is_test_only(item_attrs(item)) {
-                    collector.visit_item(item);
-                }
-            }
+            collector.visit_file(&syntax);
             let module = Module {
                 path: path.clone(),
                 file,
@@ -158,12 +154,9 @@ impl ModuleGraph {
             };
             modules.insert(path, module);
         }
-        let path_of: BTreeMap<&String, &Vec<String>> =
-            modules.values().map(|m| (&m.file, &m.path)).collect();
         let mut graph = ModuleGraph::default();
         for module in modules.values() {
-            let file = &module.file;
-            let edges = graph.edges.entry(file.clone()).or_default();
+            let edges = graph.edges.entry(module.file.clone()).or_default();
             for named in &module.paths {
                 let Some(target) = resolve(&modules, &module.path, named) else {
                     continue;
@@ -171,11 +164,9 @@ impl ModuleGraph {
                 // A module's own face (its `mod.rs`, or the crate's `lib.rs`)
                 // declares it and hands its names on: reaching up into an
                 // ancestor is how a child sees its parent, not an arrow back.
-                let ancestor = path_of
-                    .get(&target)
-                    .is_some_and(|t| module.path.starts_with(t) && t.len() < module.path.len());
-                if &target != file && !ancestor {
-                    edges.insert(target);
+                // Its own path is not an arrow either.
+                if !module.path.starts_with(&target) {
+                    edges.insert(modules[&target].file.clone());
                 }
             }
         }
@@ -197,39 +188,6 @@ impl ModuleGraph {
             }
         }
         graph
-    }
-
-    /// A circle of imports, as the nodes along it (the first repeated at the
-    /// end), if the graph has one: a depth-first search for a back edge.
-    pub fn cycle(&self) -> Option<Vec<String>> {
-        fn visit(
-            node: &str,
-            graph: &BTreeMap<String, BTreeSet<String>>,
-            path: &mut Vec<String>,
-            done: &mut BTreeSet<String>,
-        ) -> Option<Vec<String>> {
-            if let Some(at) = path.iter().position(|n| n == node) {
-                let mut cycle = path[at..].to_vec();
-                cycle.push(node.to_owned());
-                return Some(cycle);
-            }
-            if done.contains(node) {
-                return None;
-            }
-            path.push(node.to_owned());
-            for next in graph.get(node).into_iter().flatten() {
-                if let Some(cycle) = visit(next, graph, path, done) {
-                    return Some(cycle);
-                }
-            }
-            path.pop();
-            done.insert(node.to_owned());
-            None
-        }
-        let mut done = BTreeSet::new();
-        self.edges
-            .keys()
-            .find_map(|node| visit(node, &self.edges, &mut Vec::new(), &mut done))
     }
 
     /// Every circle, one per strongly connected group of files, each as the
@@ -275,14 +233,14 @@ fn module_path(file: &str) -> Vec<String> {
     parts
 }
 
-/// The file a path names, seen from the module `from`: the deepest module file
-/// along it. A name a module re-exports is its file's: importing through a
-/// face is importing the face. `None` for a path outside the crate.
+/// The module a path names, seen from the module `from`: the deepest module
+/// along it. A name a module re-exports is its own: importing through a face
+/// is importing the face. `None` for a path outside the crate.
 fn resolve(
     modules: &BTreeMap<Vec<String>, Module>,
     from: &[String],
     named: &[String],
-) -> Option<String> {
+) -> Option<Vec<String>> {
     if named.is_empty() {
         return None;
     }
@@ -318,7 +276,7 @@ fn resolve(
             break;
         }
     }
-    modules.get(&at).map(|m| m.file.clone())
+    modules.contains_key(&at).then_some(at)
 }
 
 /// Whether the attributes make an item test-only (`#[cfg(test)]`).
@@ -398,16 +356,11 @@ impl<'ast> Visit<'ast> for Collector {
         syn::visit::visit_path(self, path);
     }
 
-    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        // An inline module's items count for the file, but not a test module.
-        if !is_test_only(&item.attrs) {
-            syn::visit::visit_item_mod(self, item);
-        }
-    }
-
-    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        if !is_test_only(&item.attrs) {
-            syn::visit::visit_item_fn(self, item);
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        // A test-only item (a `#[cfg(test)] mod tests`, a test helper) may
+        // reach anywhere; every other item, nested ones too, counts.
+        if !is_test_only(item_attrs(item)) {
+            syn::visit::visit_item(self, item);
         }
     }
 
@@ -442,10 +395,14 @@ mod tests {
 
     #[test]
     fn the_cycle_finder_finds_cycles() {
-        assert_eq!(graph(&[("a", "b"), ("b", "c"), ("a", "c")]).cycle(), None);
+        assert!(
+            graph(&[("a", "b"), ("b", "c"), ("a", "c")])
+                .circles()
+                .is_empty()
+        );
         assert_eq!(
-            graph(&[("a", "b"), ("b", "c"), ("c", "a")]).cycle(),
-            Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+            graph(&[("a", "b"), ("b", "c"), ("c", "a")]).circles(),
+            vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]
         );
         assert_eq!(
             graph(&[("a", "b"), ("b", "a"), ("c", "d"), ("d", "c"), ("a", "c")]).circles(),
