@@ -18,6 +18,16 @@ pub enum Level {
     Should,
 }
 
+impl Level {
+    /// The level as the catalogue and every report write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
 /// A spec sentence a rule rests on.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

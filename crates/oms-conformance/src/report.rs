@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::config::Target;
 /// Re-exported: `report::Run` is the path the crate's users name.
 pub use crate::reported::Run;
-use crate::reported::{closing_line, level, shown_verdict, verdict_of_run};
+use crate::reported::{closing_line, shown_verdict, verdict_of_run};
 use crate::suite::LedgerEntry;
 use crate::verdict::{self, RuleResult, ScenarioRecord, Verdict};
 
@@ -63,7 +63,7 @@ fn rule_json(run: &Run<'_>, rule: &RuleResult) -> Value {
     json!({
         "id": rule.id,
         "dialect": rule.dialect,
-        "level": level(rule.level),
+        "level": rule.level.as_str(),
         "verdict": rule.verdict,
         "binding": rule.binding,
         "rule": entry.map(|r| r.statement(rule.dialect)),
@@ -264,7 +264,7 @@ pub fn html(run: &Run<'_>) -> String {
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><span class=\"v\" style=\"background:{}\">{}</span>{}</td><td>{}<br><small>{}</small>",
             rule.dialect,
             xml(&rule.id),
-            level(rule.level),
+            rule.level.as_str(),
             colour(rule.verdict),
             shown_verdict(rule),
             if rule.known_failure.is_some() {
@@ -346,7 +346,7 @@ pub fn print_summary(run: &Run<'_>) {
             shown_verdict(rule),
             rule.dialect,
             rule.id,
-            level(rule.level),
+            rule.level.as_str(),
             if rule.known_failure.is_some() {
                 " (known failure)"
             } else {

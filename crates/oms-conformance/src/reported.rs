@@ -1,10 +1,10 @@
 //! The finished run as every report reads it ([`Run`]), and the words the
-//! reports share: the run's verdict and closing line, a rule's level and
-//! shown verdict, the scenario counts and a digest's short form. A leaf below
+//! reports share: the run's verdict and closing line, a rule's shown
+//! verdict, the scenario counts and a digest's short form. A leaf below
 //! `report.rs`, `summary.rs` and `compare/`, so that none of them imports
 //! another for these.
 
-use crate::catalogue::{Catalogue, Level};
+use crate::catalogue::Catalogue;
 use crate::config::RunConfig;
 use crate::provenance::Provenance;
 use crate::suite::LedgerEntry;
@@ -24,13 +24,6 @@ pub struct Run<'a> {
     pub generated: &'a [String],
     pub exchanges: usize,
     pub duration_ms: u64,
-}
-
-pub(crate) fn level(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-    }
 }
 
 /// A rule's verdict as shown to a person: `not run` when `--rule` left it out.

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 
 use crate::markdown::{self, code_block, inline};
-use crate::reported::{Run, closing_line, level, short, shown_verdict, verdict_of_run};
+use crate::reported::{Run, closing_line, short, shown_verdict, verdict_of_run};
 use crate::verdict::{self, RuleResult, ScenarioRecord, Verdict};
 
 /// The most bytes `summary.md` takes: a quarter of GitHub's 1 MiB a step, so
@@ -144,7 +144,7 @@ fn head(run: &Run<'_>) -> String {
             inline(&rule.id, ANSWERS_CAP),
             rule.dialect.to_string(),
             verdict_cell(rule),
-            level(rule.level).to_owned(),
+            rule.level.as_str().to_owned(),
             answers_cell(&rule.observed),
         ]
     });
@@ -178,7 +178,7 @@ fn not_judged(run: &Run<'_>, out: &mut String) {
             out,
             "- {} ({}, {}): {}: {}",
             rule_name(rule, ANSWER_CAP),
-            level(rule.level),
+            rule.level.as_str(),
             rule.verdict.as_str(),
             inline(scenario.map_or("", |s| s.name.as_str()), ANSWERS_CAP),
             inline(
@@ -253,7 +253,7 @@ fn failure_section(rule: &RuleResult) -> String {
         out,
         "### {} ({}): {}\n",
         rule_name(rule, ANSWERS_CAP),
-        level(rule.level),
+        rule.level.as_str(),
         inline(&first.name, LINE_CAP)
     );
     if let Some(known) = &rule.known_failure {
