@@ -79,6 +79,11 @@ pub struct MalformedId {
     /// The dialects it is malformed in; all when absent.
     #[serde(default)]
     pub api: Option<Vec<Dialect>>,
+    /// A router may take it for another route (the empty segment, a sibling
+    /// route's name): strict mode holds its answer to the declared
+    /// `empty_segment` answers, not the `malformed` ones.
+    #[serde(default)]
+    pub route: bool,
 }
 
 impl MalformedId {

@@ -256,15 +256,29 @@ pub fn json_error(exchange: &Arc<Exchange>) -> Result<(), CheckFailure> {
 }
 
 /// Whether a task moved from `before` to `after` by the engine's own progress
-/// (never by a stop or a reset): initializing → waiting → running → failed or
-/// succeeded, or no change.
+/// (never by a stop, a start or a reset, which are a client's), or did not
+/// move. The moves, closed under succession, each with its source:
+/// - initializing → waiting → running, by scheduling (`conformance-rules.md`
+///   states 0–2; `oms-v2-api.md` §3: "create → 1 → 2 by itself");
+/// - running ↔ retrying: retrying (v2's 6) is the engine re-transferring after
+///   transient failures (§3, [I]), so a task enters and leaves it by itself,
+///   and a task may be scheduled straight into it;
+/// - running or retrying → failed or succeeded: "2 → 5 or 4 by the engine" (§3);
+/// - pausing → stopped: a stop under way ends by itself (§3: "2 → 7 → 3",
+///   the Terraform provider's pending 7, target 3).
+///
+/// Never running → stopped: only a client's stop does that.
 pub fn status_consistent(before: TaskState, after: TaskState) -> bool {
-    use TaskState::{Failed, Initializing, Running, Succeeded, Waiting};
+    use TaskState::{
+        Failed, Initializing, Pausing, Retrying, Running, Stopped, Succeeded, Waiting,
+    };
     before == after
         || match before {
-            Initializing => matches!(after, Waiting | Running | Failed | Succeeded),
-            Waiting => matches!(after, Running | Failed | Succeeded),
-            Running => matches!(after, Failed | Succeeded),
+            Initializing => matches!(after, Waiting | Running | Retrying | Failed | Succeeded),
+            Waiting => matches!(after, Running | Retrying | Failed | Succeeded),
+            Running => matches!(after, Retrying | Failed | Succeeded),
+            Retrying => matches!(after, Running | Failed | Succeeded),
+            Pausing => after == Stopped,
             _ => false,
         }
 }
@@ -386,6 +400,58 @@ pub(crate) mod tests {
         assert!(!status_consistent(Succeeded, Running));
         assert!(status_consistent(Other(7), Other(7)));
         assert!(!status_consistent(Other(7), Other(8)));
+    }
+
+    #[test]
+    fn retrying_is_progress_and_a_stop_is_not() {
+        use TaskState::*;
+        // 2 ↔ 6 by itself, and out of 6 to an end.
+        for (from, to) in [
+            (Running, Retrying),
+            (Retrying, Running),
+            (Retrying, Failed),
+            (Retrying, Succeeded),
+            (Waiting, Retrying),
+            (Pausing, Stopped),
+        ] {
+            assert!(status_consistent(from, to), "{from} → {to}");
+        }
+        // Only a client moves a task into a stop, a pause or back to work.
+        for (from, to) in [
+            (Running, Stopped),
+            (Retrying, Stopped),
+            (Running, Pausing),
+            (Retrying, Pausing),
+            (Stopped, Running),
+            (Failed, Retrying),
+            (Pausing, Running),
+        ] {
+            assert!(!status_consistent(from, to), "{from} → {to}");
+        }
+    }
+
+    #[test]
+    fn every_move_by_itself_is_closed_under_succession() {
+        use TaskState::*;
+        let all = [
+            Initializing,
+            Waiting,
+            Running,
+            Stopped,
+            Failed,
+            Succeeded,
+            Retrying,
+            Pausing,
+        ];
+        for a in all {
+            for b in all {
+                for c in all {
+                    if status_consistent(a, b) && status_consistent(b, c) {
+                        assert!(status_consistent(a, c), "{a} → {b} → {c}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
-use crate::faults::FaultState;
+use crate::faults::{self, FaultState};
 use crate::store::Store;
 
 /// Cheap to clone; handed to every handler through `State`.
@@ -48,6 +48,8 @@ impl AppState {
             .iter()
             .map(|b| (b.ak.clone(), (b.sk.clone(), b.project_id.clone())))
             .collect();
+        let faults = FaultState::new(config.fault);
+        faults::prepare(&faults, &store);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -56,7 +58,7 @@ impl AppState {
                 next_id: AtomicU64::new(1),
                 clock: config.clock,
                 max_body_bytes: config.max_body_bytes,
-                faults: FaultState::new(config.fault),
+                faults,
             }),
         }
     }

@@ -16,6 +16,10 @@ pub struct CreateBodies {
     pub running: serde_json::Value,
     pub succeeding: serde_json::Value,
     pub failing: Option<serde_json::Value>,
+    /// A task that succeeds by itself, seen running well before its end (the
+    /// end race of OMS-DEL-024); the succeeding body where the profile names
+    /// none.
+    pub ending: serde_json::Value,
     /// A task that retries until stopped (v2 only).
     pub retrying: Option<serde_json::Value>,
 }
@@ -26,6 +30,7 @@ impl fmt::Debug for CreateBodies {
             .field("running", &redacted(&self.running))
             .field("succeeding", &redacted(&self.succeeding))
             .field("failing", &self.failing.as_ref().map(redacted))
+            .field("ending", &redacted(&self.ending))
             .field("retrying", &self.retrying.as_ref().map(redacted))
             .finish()
     }
@@ -46,6 +51,7 @@ pub(super) fn bodies(
                     running: running.clone(),
                     succeeding: succeeding.clone(),
                     failing: create.failing.clone(),
+                    ending: create.ending.clone(),
                     retrying: None,
                 },
                 _ => {
@@ -60,6 +66,7 @@ pub(super) fn bodies(
                     running: set.running.clone(),
                     succeeding: set.succeeding.clone(),
                     failing: set.failing.clone(),
+                    ending: set.ending.clone(),
                     retrying: set.retrying.clone(),
                 },
                 None => {
@@ -88,9 +95,14 @@ fn bodies_of(origin: &Origin, create: &CreateSetFile) -> Result<CreateBodies, Co
         }
         Ok(value)
     };
+    let succeeding = body(&create.succeeding)?;
     Ok(CreateBodies {
         running: body(&create.running)?,
-        succeeding: body(&create.succeeding)?,
+        ending: match &create.ending {
+            Some(ending) => body(ending)?,
+            None => succeeding.clone(),
+        },
+        succeeding,
         failing: create.failing.as_deref().map(body).transpose()?,
         retrying: create.retrying.as_deref().map(body).transpose()?,
     })
@@ -106,7 +118,8 @@ mod tests {
             serde_json::json!({"src_node": {"ak": "REAL-AK", "sk": "REAL-SK", "bucket": "b"}});
         let bodies = CreateBodies {
             running: body.clone(),
-            succeeding: body,
+            succeeding: body.clone(),
+            ending: body,
             failing: None,
             retrying: None,
         };

@@ -1,6 +1,6 @@
 //! The deadlines of a run ([`Deadlines`]): one HTTP exchange, a task reaching
-//! a state, the queue allowance, the whole run and the settle period, each the
-//! one given over the profile's over the default.
+//! a state, the queue allowance, the whole run, the settle period and the
+//! after-stop window, each the one given over the profile's over the default.
 
 use std::time::Duration;
 
@@ -23,6 +23,10 @@ pub struct Deadlines {
     /// How long a task a race deleted must stay gone, polled (OMS-DEL-013,
     /// -014, -024): a resurrection that comes later is not seen.
     pub settle: Duration,
+    /// How long v2's remedy (OMS-DEL-007) retries a delete of the stopped
+    /// task refused with `OMS.0063`, as the Terraform provider does
+    /// (`oms-v2-api.md` §3, §7).
+    pub after_stop: Duration,
 }
 
 impl Default for Deadlines {
@@ -33,13 +37,14 @@ impl Default for Deadlines {
             queue: Duration::from_secs(30),
             run: Duration::from_secs(300),
             settle: Duration::from_secs(1),
+            after_stop: Duration::from_secs(30),
         }
     }
 }
 
-/// The request, state and run deadlines, the queue allowance and the settle
-/// period: each the one given over the profile's over the default (the queue
-/// allowance and the settle period have no flag).
+/// The request, state and run deadlines, the queue allowance, the settle
+/// period and the after-stop window: each the one given over the profile's
+/// over the default (the last three have no flag).
 pub(super) fn deadlines(
     file: &DeadlinesFile,
     request: Option<Duration>,
@@ -64,5 +69,6 @@ pub(super) fn deadlines(
         queue: deadline(None, &file.queue, "queue", defaults.queue)?,
         run: deadline(run, &file.run, "run", defaults.run)?,
         settle: deadline(None, &file.settle, "settle", defaults.settle)?,
+        after_stop: deadline(None, &file.after_stop, "after_stop", defaults.after_stop)?,
     })
 }

@@ -15,7 +15,7 @@ use super::error::{ConfigError, one_line};
 const REFERENCE_PROFILE: &str = include_str!("../../../../fixtures/profiles/reference.toml");
 /// The create bodies the reference profile names, embedded so that the binary runs
 /// the default suite from any directory.
-const REFERENCE_BODIES: [(&str, &str); 7] = [
+const REFERENCE_BODIES: [(&str, &str); 9] = [
     (
         "../create/running.json",
         include_str!("../../../../fixtures/create/running.json"),
@@ -29,6 +29,10 @@ const REFERENCE_BODIES: [(&str, &str); 7] = [
         include_str!("../../../../fixtures/create/failing.json"),
     ),
     (
+        "../create/ending.json",
+        include_str!("../../../../fixtures/create/ending.json"),
+    ),
+    (
         "../create/v2/running.json",
         include_str!("../../../../fixtures/create/v2/running.json"),
     ),
@@ -39,6 +43,10 @@ const REFERENCE_BODIES: [(&str, &str); 7] = [
     (
         "../create/v2/failing.json",
         include_str!("../../../../fixtures/create/v2/failing.json"),
+    ),
+    (
+        "../create/v2/ending.json",
+        include_str!("../../../../fixtures/create/v2/ending.json"),
     ),
     (
         "../create/v2/retrying.json",
@@ -84,6 +92,9 @@ pub(super) struct CreateFile {
     pub(super) running: Option<String>,
     pub(super) succeeding: Option<String>,
     pub(super) failing: Option<String>,
+    /// A task that succeeds by itself, seen running well before its end
+    /// (OMS-DEL-024's end race); the succeeding one where it is not named.
+    pub(super) ending: Option<String>,
     pub(super) v2: Option<CreateSetFile>,
 }
 
@@ -94,6 +105,8 @@ pub(super) struct CreateSetFile {
     pub(super) running: String,
     pub(super) succeeding: String,
     pub(super) failing: Option<String>,
+    /// As in [`CreateFile::ending`].
+    pub(super) ending: Option<String>,
     /// A task that retries (v2 status 6) until stopped, where the target can
     /// make one (OMS-DEL-018).
     pub(super) retrying: Option<String>,
@@ -107,6 +120,7 @@ pub(super) struct DeadlinesFile {
     pub(super) queue: Option<String>,
     pub(super) run: Option<String>,
     pub(super) settle: Option<String>,
+    pub(super) after_stop: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::poll::{Interval, POLL, poll_until};
+use super::stopping::{NotStopped, stop_patiently};
 use crate::api::{Api, Delete, TaskState};
 use crate::check::StatusClass as _;
 use crate::http::Exchange;
@@ -55,16 +56,20 @@ async fn clean_once(
         return ControlFlow::Break(Ok(()));
     }
     // A pausing task is on its way to stopped: it was waited for above, and
-    // is not stopped again. A running or retrying one is stopped, waited for
+    // is not stopped again. A running or retrying one is stopped patiently (a
+    // stop refused while it retries is sent again once it runs), waited for
     // the same way, and deleted in the same attempt.
     match api.status(&get) {
         Some(TaskState::Pausing) => {
             return ControlFlow::Continue("the task is still pausing".to_owned());
         }
         Some(state) if state.busy() => {
-            let stop = api.stop(p, id).await;
-            if !stop.is_success() {
-                return ControlFlow::Continue(format!("stop answered {}", stop.observed()));
+            match stop_patiently(Arc::clone(&api), p, id, deadline).await {
+                Ok(_) => {}
+                Err(NotStopped::Unanswered(stop)) => {
+                    return ControlFlow::Continue(stop.error.clone().unwrap_or_default());
+                }
+                Err(NotStopped::Refused { why, .. }) => return ControlFlow::Continue(why),
             }
             let after = settled(Arc::clone(&api), p, id, deadline).await;
             if let Some(state) = api.status(&after).filter(|s| s.busy()) {

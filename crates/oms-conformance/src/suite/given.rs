@@ -17,9 +17,14 @@ use crate::suite::poll::{POLL, poll_until};
 use crate::suite::vocabulary::Kind;
 use crate::suite::world::{OmsWorld, Subject};
 
-/// How long a finished task is left before it is looked at again and used:
-/// an engine may still be doing its bookkeeping of the end.
-const AT_REST: Duration = Duration::from_millis(300);
+/// How long a finished or stopped task is left before it is looked at again
+/// and used: an engine may still be doing its bookkeeping of the end or of
+/// the stop (the Terraform provider retries a delete refused with `OMS.0063`
+/// after status 3 for that reason, `oms-v2-api.md` §3). The rules about
+/// deleting a task at rest judge it at rest, not a race with its end or its
+/// stop (those are OMS-DEL-024's and OMS-DEL-014's, and OMS-DEL-007's remedy
+/// deletes at once).
+const AT_REST: Duration = Duration::from_millis(400);
 
 /// The state a task created for `kind` reaches by itself (a stopped task is
 /// stopped once it runs).
@@ -89,7 +94,12 @@ impl OmsWorld {
     /// Creates a task and enters it in the ledger; returns its id.
     async fn create(&mut self, p: usize, kind: Kind) -> Result<i64, Halt> {
         let body = self.body_or_halt(kind)?;
-        let exchange = self.api.create(p, &body).await;
+        self.create_from(p, &body).await
+    }
+
+    /// Creates a task from `body` and enters it in the ledger; returns its id.
+    async fn create_from(&mut self, p: usize, body: &Value) -> Result<i64, Halt> {
+        let exchange = self.api.create(p, body).await;
         let exchange = self.keep(exchange)?;
         self.created(p, &exchange)
     }
@@ -117,7 +127,12 @@ impl OmsWorld {
     /// Polls `GET` until the task is in one of the states `want`; returns its
     /// body. A task waiting for a slot (status 1) has the state deadline from
     /// the last look that saw it waiting, up to `deadlines.queue` more in all.
-    async fn wait_state(&mut self, p: usize, id: i64, want: &[TaskState]) -> Result<Value, Halt> {
+    pub(super) async fn wait_state(
+        &mut self,
+        p: usize,
+        id: i64,
+        want: &[TaskState],
+    ) -> Result<Value, Halt> {
         let Deadlines { state, queue, .. } = self.ctx.config.deadlines;
         let started = Instant::now();
         let cap = started + state + queue;
@@ -218,12 +233,7 @@ impl OmsWorld {
         for &id in ids {
             reached.push(self.wait_state(p, id, &[reached_by_itself(kind)]).await?);
             if kind == Kind::Stopped {
-                let stop = self.api.stop(p, id).await;
-                let stop = self.keep(stop)?;
-                if !stop.is_success() {
-                    return Err(self
-                        .inconclusive(format!("stopping task {id} answered {}", stop.observed())));
-                }
+                self.stop_for_setup(p, id).await?;
             }
         }
         if matches!(kind, Kind::Succeeded | Kind::Failed) {
@@ -239,9 +249,14 @@ impl OmsWorld {
         if kind != Kind::Stopped {
             return Ok(reached);
         }
+        for &id in ids {
+            self.wait_state(p, id, &[TaskState::Stopped]).await?;
+        }
+        // At rest in stopped, as a finished task is above.
+        let since = Instant::now();
         reached.clear();
         for &id in ids {
-            reached.push(self.wait_state(p, id, &[TaskState::Stopped]).await?);
+            reached.push(self.at_rest(p, id, TaskState::Stopped, since).await?);
         }
         Ok(reached)
     }
@@ -300,13 +315,19 @@ impl OmsWorld {
         Ok(())
     }
 
-    /// A task created with the profile's succeeding body, caught running:
-    /// it will end by itself. A brief task may be seen only once it has
-    /// ended (a loaded machine polls late): that one is the subject too, and
-    /// the end race, finding it ended, tries another.
+    /// A task created with the profile's ending body (its succeeding one
+    /// where it names none), caught running: it will end by itself. A task
+    /// seen only once it has ended (a brief one, a loaded machine polling
+    /// late) is the subject too, and the end race, finding it ended, tries
+    /// another.
     pub async fn given_running_to_success(&mut self) -> Result<(), Halt> {
         let p = self.home;
-        let id = self.create(p, Kind::Succeeded).await?;
+        let Some(body) = self.bodies().map(|b| b.ending.clone()) else {
+            return Err(self.halt(Halt::Error(
+                "the profile names no create body for a task that ends".to_owned(),
+            )));
+        };
+        let id = self.create_from(p, &body).await?;
         let snapshot = self
             .wait_state(p, id, &[TaskState::Running, TaskState::Succeeded])
             .await?;
@@ -399,13 +420,7 @@ impl OmsWorld {
             async |w| {
                 let id = w.create(p, Kind::Running).await?;
                 w.wait_state(p, id, &[TaskState::Running]).await?;
-                let stop = w.api.stop(p, id).await;
-                let stop = w.keep(stop)?;
-                if !stop.is_success() {
-                    return Err(
-                        w.inconclusive(format!("stopping task {id} answered {}", stop.observed()))
-                    );
-                }
+                w.stop_for_setup(p, id).await?;
                 Ok(id)
             },
         )

@@ -17,6 +17,7 @@ mod plan;
 mod poll;
 pub mod race;
 pub mod steps;
+mod stopping;
 mod then;
 pub mod vocabulary;
 mod when;

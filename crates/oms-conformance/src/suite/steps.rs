@@ -166,6 +166,11 @@ async fn delete_beside(w: &mut OmsWorld) -> Step {
     w.delete_beside().await
 }
 
+#[when("the task is deleted, and deleted again while it is refused as in progress")]
+async fn delete_after_stop(w: &mut OmsWorld) -> Step {
+    w.delete_after_stop().await
+}
+
 #[when("the task is stopped")]
 async fn stop(w: &mut OmsWorld) -> Step {
     w.stop().await

@@ -72,7 +72,14 @@ impl OmsWorld {
             .map(<[Answer]>::to_vec);
         let answers = self.answers.clone();
         for (answer, segment) in answers.iter().zip(self.probes.clone()) {
-            let declared = if segment.is_empty() {
+            let route = segment.is_empty()
+                || self
+                    .ctx
+                    .catalogue
+                    .malformed_ids
+                    .iter()
+                    .any(|m| m.route && m.segment == segment);
+            let declared = if route {
                 empty.as_deref()
             } else {
                 malformed.as_deref()

@@ -165,6 +165,7 @@ pub(super) async fn stop(state: &AppState, project: &str, id: u64) -> Result<(),
     let now = state.now();
     let copied = {
         let mut guard = locked(state, project)?;
+        faults::before_stop(state.faults(), &mut guard, id, now)?;
         guard.stop(id, now)?;
         faults::stopped(state.faults(), &mut guard, id, now)
     };

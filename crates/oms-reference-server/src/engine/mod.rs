@@ -56,6 +56,15 @@ impl Default for Limits {
     }
 }
 
+/// A running task's transient trouble, which only fault injection gives a
+/// project ([`Project::flap`]): after each `run_ms` of running the task
+/// retries (status 6, moving nothing) for `retry_ms`, then runs on by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flaps {
+    pub run_ms: u64,
+    pub retry_ms: u64,
+}
+
 /// Why the engine refused an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -110,6 +119,8 @@ struct Task {
     stalled: bool,
     /// When the task succeeded: the instant its run reached its end.
     finished_at: Option<u64>,
+    /// When the task was last stopped: the instant its pause ended.
+    stopped_at: Option<u64>,
 }
 
 impl Task {
@@ -170,6 +181,8 @@ pub struct Project {
     latest: u64,
     running: usize,
     by_status: [usize; Status::ALL.len()],
+    /// Set by fault injection only: every running task flaps into retrying.
+    flaps: Option<Flaps>,
 }
 
 impl Project {
@@ -183,6 +196,7 @@ impl Project {
             latest: 0,
             running: 0,
             by_status: [0; Status::ALL.len()],
+            flaps: None,
         }
     }
 }

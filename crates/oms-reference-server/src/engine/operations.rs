@@ -39,6 +39,7 @@ impl Project {
             recovered: false,
             stalled: false,
             finished_at: None,
+            stopped_at: None,
         };
         self.tasks.insert(id, task);
         self.by_status[Status::Initializing.slot()] += 1;

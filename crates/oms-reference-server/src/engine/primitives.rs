@@ -5,7 +5,7 @@
 //! its fault says.
 
 use super::operations::startable;
-use super::{EngineError, Project, Record};
+use super::{EngineError, Flaps, Project, Record};
 use crate::model::Status;
 
 impl Project {
@@ -70,6 +70,41 @@ impl Project {
     pub fn finished_at(&mut self, id: u64, now: u64) -> Option<u64> {
         self.settle(now);
         self.tasks.get(&id)?.finished_at
+    }
+
+    /// When the task was stopped (the instant its pause ended), as of `now`;
+    /// `None` for a task that is not stopped or does not exist.
+    pub fn stopped_at(&mut self, id: u64, now: u64) -> Option<u64> {
+        self.settle(now);
+        let task = self.tasks.get(&id)?;
+        task.stopped_at.filter(|_| task.status == Status::Stopped)
+    }
+
+    /// Gives every task that runs from now on the transient trouble of
+    /// `flaps`: it retries (status 6) a while after each stretch of running,
+    /// and runs on by itself. No operation of the API does this; fault
+    /// injection uses it for a server whose running tasks retry again and
+    /// again, as a live engine's may.
+    pub fn flap(&mut self, flaps: Flaps) {
+        self.flaps = Some(flaps);
+    }
+
+    /// Whether the task is retrying only for a while (a flap), so that the
+    /// engine runs it on by itself, as of `now`.
+    pub fn flapping(&mut self, id: u64, now: u64) -> bool {
+        self.settle(now);
+        self.tasks
+            .get(&id)
+            .is_some_and(|t| t.status == Status::Retrying && t.event_at.is_some())
+    }
+
+    /// Stops a running task at once (2 → 3, no pause). No operation of the
+    /// API does this; fault injection uses it for a server whose refused
+    /// delete stops the task it refused to delete.
+    pub fn stop_at_once(&mut self, id: u64, now: u64) {
+        if self.stop(id, now).is_ok() {
+            self.end_pause(id, now);
+        }
     }
 
     /// A copy of a task at rest (stopped, failed or succeeded), as of `now`;

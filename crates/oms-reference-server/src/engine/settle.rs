@@ -35,6 +35,9 @@ impl Project {
                     self.schedule_waiting(at);
                 }
                 Status::Running => self.reach(id, at),
+                // Only a flap's retry holds an event (a `retry-…` source
+                // retries until stopped): it is over, and the task runs on.
+                Status::Retrying => self.run_on(id, at),
                 Status::Pausing => self.finish_pause(id, at),
                 // Other states never hold an event.
                 _ => {}
@@ -54,7 +57,14 @@ impl Project {
         task.since = at;
         task.done = moved;
         if moved < task.target() {
-            self.plan_run_end(id, at);
+            match self.flaps {
+                // The end of a run between two flaps: the task retries a while.
+                Some(flaps) => {
+                    self.set_status(id, Status::Retrying);
+                    self.schedule_event(id, at + flaps.retry_ms);
+                }
+                None => self.plan_run_end(id, at),
+            }
             return;
         }
         let outcome = match task.workload.fate {
@@ -72,8 +82,21 @@ impl Project {
         self.schedule_waiting(at);
     }
 
+    /// A flap's retry is over at `at`: the task runs on from where it was.
+    fn run_on(&mut self, id: u64, at: u64) {
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        task.since = at;
+        self.set_status(id, Status::Running);
+        self.plan_run_end(id, at);
+    }
+
     /// A pausing task's delay is over: it is stopped and frees its slot.
     pub(super) fn finish_pause(&mut self, id: u64, at: u64) {
+        if let Some(task) = self.tasks.get_mut(&id) {
+            task.stopped_at = Some(at);
+        }
         self.set_status(id, Status::Stopped);
         self.running -= 1;
         self.schedule_waiting(at);
@@ -115,6 +138,8 @@ impl Project {
         {
             Ok(at) | Err(at) => at,
         };
+        // Under flaps a run lasts `run_ms` at most before the next retry.
+        let at = self.flaps.map_or(at, |f| at.min(now + f.run_ms));
         self.schedule_event(id, at);
     }
 

@@ -58,6 +58,10 @@ faults! {
     StopRewritesRecord = "stop-rewrites-record": "A stop marks the task stopped at once, then finishes its bookkeeping with the lock released and writes back the record it read, so a delete accepted in between is undone and the task comes back.",
     StartIgnoresDelete = "start-ignores-delete": "A start reads the stopped task, finishes its bookkeeping with the lock released, then writes the task back started, so a delete accepted in between is undone and the task runs.",
     FinishReinserts = "finish-reinserts": "A delete of a task within 250 ms of its success is accepted, but the engine's own finish bookkeeping writes the task back 250 ms after it succeeded.",
+    RunningRetries = "running-retries": "Not a bug: every running task retries (status 6, moving nothing) for 150 ms after each 350 ms of running, and refuses a stop while it retries with OMS.0066 (stop applies only in status 2). The kit must judge it as it judges the faithful server.",
+    RefusedDeleteStops = "refused-delete-stops": "Refuses the delete of a running task with OMS.0063, but the task stops by itself (2 to 3) at once.",
+    SlowAfterStop = "slow-after-stop": "Refuses the delete of a stopped task with OMS.0063 for 300 ms after it stopped, as the live service may: v2's OMS-DEL-007 retries it (as the Terraform provider does), v1's deletes once.",
+    RefuseAfterStop = "refuse-after-stop": "Refuses the delete of a stopped task with OMS.0063 (the task is in progress), for ever.",
 }
 
 impl std::str::FromStr for Fault {

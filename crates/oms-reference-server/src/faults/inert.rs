@@ -52,6 +52,17 @@ pub(crate) enum Bend {
 #[derive(Debug, Default)]
 pub(crate) struct Kept;
 
+pub(crate) fn prepare(_faults: &FaultState, _store: &Store) {}
+
+pub(crate) fn before_stop(
+    _faults: &FaultState,
+    _project: &mut Project,
+    _id: u64,
+    _now: u64,
+) -> Result<(), EngineError> {
+    Ok(())
+}
+
 pub(crate) fn malformed_id(
     _faults: &FaultState,
     _store: &Store,

@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::catalogue::Fault;
-use crate::engine::{EngineError, Project, Record};
+use crate::engine::{EngineError, Flaps, Project, Record};
 use crate::error::ApiError;
 use crate::model::{Snapshot, Status, StatusSet};
 use crate::store::Store;
@@ -35,6 +35,16 @@ const BOOKKEEPING_MS: u64 = 250;
 /// How long after a task's success [`Fault::FinishReinserts`] writes back a
 /// task deleted meanwhile, in milliseconds (as wide, for the same reason).
 const FINISH_BOOKKEEPING_MS: u64 = 250;
+
+/// The flaps of [`Fault::RunningRetries`].
+const FLAPS: Flaps = Flaps {
+    run_ms: 350,
+    retry_ms: 150,
+};
+
+/// How long after its stop [`Fault::SlowAfterStop`] refuses a task's delete,
+/// in milliseconds.
+const AFTER_STOP_MS: u64 = 300;
 
 /// Names a fault for `--fault`.
 pub fn parse_fault(name: &str) -> Result<Fault, String> {
@@ -130,6 +140,34 @@ pub(crate) struct Copied {
 fn internal_error() -> Response {
     // A crash, not an OMS refusal: a bare text body, as a broken proxy sends.
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+/// Once, as the server starts: [`Fault::RunningRetries`] gives every project
+/// its flaps.
+pub(crate) fn prepare(faults: &FaultState, store: &Store) {
+    if !faults.is(Fault::RunningRetries) {
+        return;
+    }
+    for id in store.ids() {
+        if let Some(mut project) = store.lock(id) {
+            project.flap(FLAPS);
+        }
+    }
+}
+
+/// Under the project's lock, before the engine's stop: [`Fault::RunningRetries`]
+/// refuses to stop a task that retries for a while (as the spec's "stop only
+/// in 2" allows), where the engine would stop it.
+pub(crate) fn before_stop(
+    faults: &FaultState,
+    project: &mut Project,
+    id: u64,
+    now: u64,
+) -> Result<(), EngineError> {
+    if faults.is(Fault::RunningRetries) && project.flapping(id, now) {
+        return Err(EngineError::NotRunning);
+    }
+    Ok(())
 }
 
 /// A malformed task id under [`Fault::Malformed500`] (a 500) or
@@ -241,6 +279,18 @@ pub(crate) fn before_engine_delete(
             project.stall(id, now);
             refuse(EngineError::Running.into())
         }
+        (Fault::RefusedDeleteStops, Some(Status::Running)) => {
+            project.stop_at_once(id, now);
+            refuse(EngineError::Running.into())
+        }
+        (Fault::SlowAfterStop, Some(Status::Stopped))
+            if project
+                .stopped_at(id, now)
+                .is_some_and(|at| now.saturating_sub(at) < AFTER_STOP_MS) =>
+        {
+            refuse(EngineError::Running.into())
+        }
+        (Fault::RefuseAfterStop, Some(Status::Stopped)) => refuse(EngineError::Running.into()),
         (Fault::AcceptMissing, None) => ok(),
         (Fault::DoubleDelete, None) if faults.recently(id, now) => ok(),
         (Fault::DeleteRacingStop, Some(_)) if faults.recently(id, now) => ok(),

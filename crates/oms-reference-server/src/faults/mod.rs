@@ -19,7 +19,8 @@ mod hooks;
 pub use catalogue::Fault;
 pub use hooks::parse_fault;
 pub(crate) use hooks::{
-    Bend, FaultState, after_delete, before_delete, before_engine_delete, before_start, bookkeeping,
-    counted_states, deletes_on_action_route, ghost, ghosts_counted, ghosts_listed, malformed_id,
-    rewrite, skip_auth, stopped, untyped_delete, write_back, write_backs_due,
+    Bend, FaultState, after_delete, before_delete, before_engine_delete, before_start, before_stop,
+    bookkeeping, counted_states, deletes_on_action_route, ghost, ghosts_counted, ghosts_listed,
+    malformed_id, prepare, rewrite, skip_auth, stopped, untyped_delete, write_back,
+    write_backs_due,
 };

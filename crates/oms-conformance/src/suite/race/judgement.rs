@@ -95,8 +95,7 @@ impl OmsWorld {
         if raced.against == Against::Start && self.state_of(&get).is_some_and(TaskState::busy) {
             // Judged: stopped now rather than at cleanup, so that it does not
             // hold one of the project's slots through the settle period.
-            let stop = self.api.stop(p, id).await;
-            self.keep(stop)?;
+            self.stop_for_setup(p, id).await?;
         }
         Ok(())
     }

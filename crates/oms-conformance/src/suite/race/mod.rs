@@ -50,6 +50,9 @@ enum Near {
     Ended(TaskState),
 }
 
+/// Stop races run on one task at most, when each before the last was void
+/// (its stop refused, no delete won: [`OmsWorld::race_stop`]).
+const STOP_ATTEMPTS: usize = 5;
 /// The in-flight part of every schedule is cut short by the anchor's answer;
 /// this only bounds a gap of a target that answers in seconds.
 const MAX_GAP_US: u64 = 1_000_000;
@@ -59,6 +62,11 @@ const END_MAX_GAP_US: u64 = 2_000;
 /// How close to its predicted end a task is when the deletes begin: one
 /// every [`APPROACH_EVERY`] until the schedule's own, 5–15 ms before it.
 const NEAR_END: Duration = Duration::from_millis(250);
+/// How close to its predicted end a task is when the race takes its
+/// project's gate (shared), before the last approach: a census of another
+/// scenario, which holds the gate exclusively, then waits for the race
+/// instead of holding up its deletes as the end comes.
+const GATE_AHEAD: Duration = Duration::from_millis(600);
 /// How long after the end a target predicted an end race goes on waiting for
 /// it: the reference ends on time; a coarse prediction may be this late.
 const END_TAIL: Duration = Duration::from_secs(1);
@@ -137,27 +145,49 @@ impl OmsWorld {
     }
 
     /// OMS-DEL-014: stops the running task while a stream of its deletes goes
-    /// out before, during and after the stop.
+    /// out before, during and after the stop. A race whose stop was refused
+    /// while no delete won is void (a task retrying for a moment refuses a
+    /// stop with `OMS.0066`, `oms-v2-api.md` §3): its exchanges are kept, the
+    /// task is waited for until it runs, and the race is run again with a
+    /// schedule of its own, up to [`STOP_ATTEMPTS`] in all.
     pub async fn race_stop(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
-        let schedule = self.schedule(
-            "stop",
-            Shape {
-                before: true,
-                lead: None,
-                lead_floor: None,
-                after: true,
-                max_gap_us: MAX_GAP_US,
-            },
-        );
-        let api = Arc::clone(&self.api);
-        let stop = {
-            let api = Arc::clone(&api);
-            async move { api.stop_ungated(p, id).await }
-        };
-        let race = self.race(&api, (p, id), &schedule, format!("stop of task {id}"));
-        let timeline = around_request(race, "stop", Duration::ZERO, stop).await;
-        self.keep_race(Against::Stop, p, id, timeline)
+        let mut attempt = 1;
+        loop {
+            let name = match attempt {
+                1 => "stop".to_owned(),
+                n => format!("stop {n}"),
+            };
+            let schedule = self.schedule(
+                &name,
+                Shape {
+                    before: true,
+                    lead: None,
+                    lead_floor: None,
+                    after: true,
+                    max_gap_us: MAX_GAP_US,
+                },
+            );
+            let api = Arc::clone(&self.api);
+            let stop = {
+                let api = Arc::clone(&api);
+                async move { api.stop_ungated(p, id).await }
+            };
+            let race = self.race(&api, (p, id), &schedule, format!("stop of task {id}"));
+            let timeline = around_request(race, "stop", Duration::ZERO, stop).await;
+            let refused = timeline
+                .anchor_exchange()
+                .is_some_and(|s| s.is_client_error());
+            let void = refused && !timeline.deletes().any(|d| d.is_success());
+            if !void || attempt == STOP_ATTEMPTS {
+                return self.keep_race(Against::Stop, p, id, timeline);
+            }
+            for exchange in timeline.exchanges().cloned().collect::<Vec<_>>() {
+                self.keep(exchange)?;
+            }
+            self.wait_state(p, id, &[TaskState::Running]).await?;
+            attempt += 1;
+        }
     }
 
     /// OMS-DEL-024: starts each of the scenario's stopped tasks in turn, one
@@ -229,10 +259,33 @@ impl OmsWorld {
         }
     }
 
-    /// One try of [`Self::race_end`], on task `id` of project `p`.
+    /// One try of [`Self::race_end`], on task `id` of project `p`: the task
+    /// followed until it is [`GATE_AHEAD`] of its end, the project's gate
+    /// taken shared, then followed again until [`NEAR_END`] (the last
+    /// approach), and its end raced with the gate held.
     async fn race_one_end(&mut self, p: usize, id: i64) -> Result<EndTry, Halt> {
         let deadline = Instant::now() + self.ctx.config.deadlines.state;
-        let looked = poll_until(deadline, POLL, async || self.near_end(p, id).await).await;
+        let looked = poll_until(deadline, POLL, async || {
+            self.near_end(p, id, GATE_AHEAD).await
+        })
+        .await;
+        match looked {
+            ControlFlow::Break(Ok(Near::End { .. })) => {}
+            ControlFlow::Break(Ok(Near::Ended(state))) => return Ok(EndTry::Ended(state)),
+            ControlFlow::Break(Err(halt)) => return Err(halt),
+            ControlFlow::Continue(()) => {
+                return Err(self.inconclusive(format!(
+                    "task {id} did not come within {} ms of its end before the state deadline",
+                    GATE_AHEAD.as_millis()
+                )));
+            }
+        }
+        let api = Arc::clone(&self.api);
+        let _gate = api.shared(p).await;
+        let looked = poll_until(deadline, POLL, async || {
+            self.near_end(p, id, NEAR_END).await
+        })
+        .await;
         let (zero, predicted) = match looked {
             ControlFlow::Break(Ok(Near::End { at, predicted })) => (at, predicted),
             ControlFlow::Break(Ok(Near::Ended(state))) => return Ok(EndTry::Ended(state)),
@@ -256,7 +309,6 @@ impl OmsWorld {
                 max_gap_us: END_MAX_GAP_US,
             },
         );
-        let api = Arc::clone(&self.api);
         let what = format!(
             "the end of task {id} (a delete every {} ms from {} ms before it, then from {:.1} ms before it)",
             APPROACH_EVERY.as_millis(),
@@ -296,10 +348,15 @@ impl OmsWorld {
         )))
     }
 
-    /// One look of [`Self::race_end`]: the end is near (when the target
-    /// predicts it: now + `left_time`; now when it predicts nothing), or the
-    /// task has already ended, or it is still far.
-    async fn near_end(&mut self, p: usize, id: i64) -> ControlFlow<Result<Near, Halt>> {
+    /// One look of [`Self::race_end`]: the end is within `near` (when the
+    /// target predicts it: now + `left_time`; now when it predicts nothing),
+    /// or the task has already ended, or it is still far.
+    async fn near_end(
+        &mut self,
+        p: usize,
+        id: i64,
+        near: Duration,
+    ) -> ControlFlow<Result<Near, Halt>> {
         let asked = Instant::now();
         let get = match self.fetch(p, id).await {
             Ok(get) => get,
@@ -328,7 +385,7 @@ impl OmsWorld {
             .filter(|&ms| ms > 0)
             .map(Duration::from_millis);
         match left {
-            Some(left) if left > NEAR_END => ControlFlow::Continue(()),
+            Some(left) if left > near => ControlFlow::Continue(()),
             Some(left) => ControlFlow::Break(Ok(Near::End {
                 at: asked + left,
                 predicted: true,

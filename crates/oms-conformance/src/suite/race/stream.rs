@@ -237,6 +237,7 @@ pub(crate) async fn around_request(
 ///
 /// Also whether the window closed on an end: a delete accepted, or the task
 /// seen at rest (`false`: still at work at `deadline`, its end never raced).
+/// The caller holds the project's gate shared, from before the last approach.
 pub(crate) async fn around_end(
     race: Race<'_>,
     zero: Instant,
@@ -245,7 +246,6 @@ pub(crate) async fn around_end(
     deadline: Instant,
     mut still_busy: impl AsyncFnMut() -> bool,
 ) -> (Timeline, bool) {
-    let _gate = race.api.shared(race.project).await;
     let mut stream = Stream::new(race.api, race.project, race.id);
     let mut at = Instant::now();
     while at < start && !stream.accepted() {

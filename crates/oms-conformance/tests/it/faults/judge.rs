@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use oms_reference_server::faults::Fault;
 use serde_json::Value;
 
-use super::plan::{MUST_FAIL, Mode, dialects, must_fail, row};
+use super::plan::{MUST_FAIL, Mode, conformant_in, dialects, must_fail, row};
 use super::runner::Outcome;
 
 /// The verdicts a rule may have in the reference run. Measured against the
@@ -119,6 +119,32 @@ fn exit_problem(head: &str, o: &Outcome, expected: i32) -> String {
     line
 }
 
+/// The cells of `o` in `dialects` whose verdict is not `reference`'s (the
+/// faithful server's run in the same mode): an allowed behaviour judged wrong.
+fn unlike_reference(
+    head: &str,
+    o: &Outcome,
+    reference: Option<&Outcome>,
+    dialects: &[&str],
+) -> Vec<String> {
+    let Some(reference) = reference else {
+        return vec![format!(
+            "{head} · no reference run of this mode to compare with"
+        )];
+    };
+    let verdicts = o.verdicts();
+    reference
+        .verdicts()
+        .into_iter()
+        .filter(|((dialect, _), _)| dialects.contains(&dialect.as_str()))
+        .filter(|(key, verdict)| verdicts.get(key) != Some(verdict))
+        .map(|((dialect, id), verdict)| {
+            let expected = format!("{verdict}, as in the reference run (an allowed behaviour)");
+            cell_problem(head, o, &dialect, &id, &expected)
+        })
+        .collect()
+}
+
 /// Every problem of one run of the matrix (`run`: `k/N`), each naming its cell.
 pub(super) fn judge(
     run: &str,
@@ -154,6 +180,13 @@ pub(super) fn judge(
             continue;
         }
         let must = must_fail(o.fault);
+        let reference = outcomes
+            .iter()
+            .find(|r| r.fault.is_none() && r.mode == o.mode);
+        let allowed = conformant_in(o.fault);
+        if o.fault.is_some() && !allowed.is_empty() {
+            problems.extend(unlike_reference(&head, o, reference, allowed));
+        }
         match o.mode {
             Mode::Default if o.fault.is_none() => {
                 // The faithful server: a clean run, every rule as measured.
@@ -169,6 +202,34 @@ pub(super) fn judge(
                         let expected = REFERENCE_VERDICTS.join(" or ");
                         problems.push(cell_problem(&head, o, &dialect, &id, &expected));
                     }
+                }
+            }
+            Mode::StrictAll => {
+                // The reference, or an allowed behaviour judged like it above.
+                let expected_exit = if must.is_empty() { 0 } else { 1 };
+                if o.code() != Some(expected_exit) {
+                    problems.push(exit_problem(&head, o, expected_exit));
+                }
+                if o.fault.is_none() {
+                    for ((dialect, id), verdict) in o.verdicts() {
+                        if !REFERENCE_VERDICTS.contains(&verdict.as_str()) {
+                            let expected = REFERENCE_VERDICTS.join(" or ");
+                            problems.push(cell_problem(&head, o, &dialect, &id, &expected));
+                        }
+                    }
+                }
+                for dialect in dialects(o.fault) {
+                    for rule in must {
+                        if o.rule(dialect, rule)["verdict"] != "fail" {
+                            problems.push(cell_problem(&head, o, dialect, rule, "fail"));
+                        }
+                    }
+                }
+            }
+            Mode::Default if must.is_empty() => {
+                // Allowed everywhere: as clean as the reference run.
+                if o.code() != Some(0) {
+                    problems.push(exit_problem(&head, o, 0));
                 }
             }
             Mode::Default => {

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use oms_reference_server::faults::Fault;
 use serde_json::{Value, json};
 
-use super::plan::{Mode, dialects, must_fail, row};
+use super::plan::{Mode, conformant_in, dialects, must_fail, row};
 use super::runner::{Outcome, STATE_TIMEOUT, WORKERS};
 use crate::support;
 
@@ -228,7 +228,52 @@ pub(super) fn write_matrix(
             );
         }
     }
+    allowed_table(&mut md, outcomes);
     std::fs::write(dir.join("kill-matrix.md"), md).expect("kill-matrix.md");
+}
+
+/// The allowed behaviours (`CONFORMANT_IN`): for each, in default mode and in
+/// a strict run of every rule, its exit and how many of its cells in the
+/// dialects where it is allowed differ from the reference run's.
+fn allowed_table(md: &mut String, outcomes: &[Outcome]) {
+    let find = |fault: Option<Fault>, mode: Mode| {
+        outcomes.iter().find(|o| o.fault == fault && o.mode == mode)
+    };
+    let allowed: Vec<Fault> = Fault::ALL
+        .iter()
+        .copied()
+        .filter(|&f| !conformant_in(Some(f)).is_empty())
+        .collect();
+    if allowed.is_empty() {
+        return;
+    }
+    md.push_str(
+        "\nAllowed behaviours, judged like the reference run in the dialects where the spec allows them          (exit · cells whose verdict differs from the reference run's in the same mode):\n\n         | behaviour | allowed in | default | strict (every rule) |\n|---|---|---|---|\n",
+    );
+    for fault in allowed {
+        let dialects = conformant_in(Some(fault));
+        let cells = |mode: Mode| match (find(Some(fault), mode), find(None, mode)) {
+            (Some(o), Some(reference)) => {
+                let verdicts = o.verdicts();
+                let n = reference
+                    .verdicts()
+                    .iter()
+                    .filter(|((d, _), _)| dialects.contains(&d.as_str()))
+                    .filter(|(key, v)| verdicts.get(*key) != Some(*v))
+                    .count();
+                format!("{} · {n}", o.exit_text())
+            }
+            _ => "not run".to_owned(),
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} |",
+            fault.name(),
+            dialects.join(", "),
+            cells(Mode::Default),
+            cells(Mode::StrictAll)
+        );
+    }
 }
 
 /// Writes `json` pretty-printed, with a final newline, to `dir/name`.

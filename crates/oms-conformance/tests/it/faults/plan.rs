@@ -52,7 +52,42 @@ pub(super) const MUST_FAIL: &[(&str, &[&str])] = &[
     ("stop-rewrites-record", &["OMS-DEL-014"]),
     ("start-ignores-delete", &["OMS-DEL-024"]),
     ("finish-reinserts", &["OMS-DEL-024"]),
+    // Not a bug (CONFORMANT_IN): it must change no verdict.
+    ("running-retries", &[]),
+    // The negative twin of `running-retries`: 2 → 3 is no move of the engine's.
+    ("refused-delete-stops", &["OMS-DEL-004"]),
+    // v1's remedy deletes once; v2's retries it (CONFORMANT_IN).
+    ("slow-after-stop", &["OMS-DEL-007"]),
+    // The negative twin of `slow-after-stop`: the after-stop window ends, and
+    // every other delete of a stopped task is refused too.
+    (
+        "refuse-after-stop",
+        &["OMS-DEL-007", "OMS-DEL-001", "OMS-DEL-005"],
+    ),
 ];
+
+/// Behaviours the spec allows, injected through the fault catalogue to prove
+/// the kit does not call them wrong (a false alarm is as much a defect as a
+/// missed bug): in each dialect listed, every rule's verdict must be the
+/// reference run's, in default mode and in a strict run of every rule.
+const CONFORMANT_IN: &[(&str, &[&str])] = &[
+    // Retrying is progress: a running task enters and leaves 6 by itself
+    // (`oms-v2-api.md` §3), and a stop in 6 may be refused (stop only in 2).
+    // v1 shows 6 as running, so only its refused stops show there.
+    ("running-retries", &["v1", "v2"]),
+    // v2's OMS-DEL-007 retries `OMS.0063` after status 3 (§7), and every
+    // other rule deletes a stopped task only once it is at rest.
+    ("slow-after-stop", &["v2"]),
+];
+
+/// The dialects in which `fault` must be judged exactly as the faithful server.
+pub(super) fn conformant_in(fault: Option<Fault>) -> &'static [&'static str] {
+    CONFORMANT_IN
+        .iter()
+        .find(|(name, _)| Some(*name) == fault.map(Fault::name))
+        .map(|(_, dialects)| *dialects)
+        .unwrap_or_default()
+}
 
 /// The faults that apply to one dialect only, and why; every other fault bends
 /// the operations both dialects share, and must be caught in each.
@@ -63,6 +98,8 @@ const ONLY_IN: &[(&str, &str)] = &[
     ("count-ignores-status", "v2"),
     // v1 has no action routes: its stop and start are a PUT of the task.
     ("delete-on-action-route", "v2"),
+    // v2's remedy retries what v1's does not (CONFORMANT_IN in v2).
+    ("slow-after-stop", "v1"),
 ];
 
 /// The dialects a fault applies to, in which its own rules must fail; the
@@ -91,12 +128,14 @@ pub(super) fn row(fault: Option<Fault>) -> &'static str {
     fault.map_or("(none)", Fault::name)
 }
 
-/// One run of the matrix: the full suite in default mode, or (for the faults
-/// whose own rule is SHOULD-level) the own rule alone in strict mode.
+/// One run of the matrix: the full suite in default mode, (for the faults
+/// whose own rule is SHOULD-level) the own rule alone in strict mode, or (for
+/// the reference and the allowed behaviours) the full suite in strict mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
     Default,
     Strict,
+    StrictAll,
 }
 
 /// One harness run; `fault: None` is the reference run against the faithful server.
@@ -112,6 +151,7 @@ impl Job {
         match self.mode {
             Mode::Default => "default".to_owned(),
             Mode::Strict => format!("strict --rule {}", must_fail(self.fault)[0]),
+            Mode::StrictAll => "strict".to_owned(),
         }
     }
 }
@@ -130,13 +170,24 @@ pub(super) fn jobs() -> Vec<Job> {
     // SHOULD-level faults do not fail a default run by design; in strict mode
     // their own rule must fail the run (exit 1).
     for &fault in Fault::ALL {
-        let own = must_fail(Some(fault))[0];
-        if matches!(own, "OMS-DEL-006" | "OMS-DEL-015" | "OMS-DEL-016") {
+        let own = must_fail(Some(fault)).first().copied();
+        if matches!(own, Some("OMS-DEL-006" | "OMS-DEL-015" | "OMS-DEL-016")) {
             jobs.push(Job {
                 fault: Some(fault),
                 mode: Mode::Strict,
             });
         }
+    }
+    // Allowed behaviours are judged like the reference in strict mode too.
+    let allowed = Fault::ALL
+        .iter()
+        .copied()
+        .filter(|&f| !conformant_in(Some(f)).is_empty());
+    for fault in std::iter::once(None).chain(allowed.map(Some)) {
+        jobs.push(Job {
+            fault,
+            mode: Mode::StrictAll,
+        });
     }
     jobs
 }

@@ -154,6 +154,10 @@ fn run_harness(job: &Job, k: usize) -> Watched {
             args.extend(["--strict", "--rule", own]);
             format!("{base}-strict")
         }
+        Mode::StrictAll => {
+            args.push("--strict");
+            format!("{base}-strict-all")
+        }
     };
     let watched = support::run_watched(&name, &args, Duration::from_secs(90));
     drop(rt);

@@ -22,6 +22,7 @@ fn stability_row(fault: Option<Fault>, mode: Mode) -> String {
     match mode {
         Mode::Default => row(fault).to_owned(),
         Mode::Strict => format!("{} --strict", row(fault)),
+        Mode::StrictAll => format!("{} --strict (every rule)", row(fault)),
     }
 }
 
