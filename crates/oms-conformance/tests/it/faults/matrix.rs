@@ -174,11 +174,17 @@ pub(super) fn write_matrix(
         let verdicts = o.verdicts();
         for dialect in ["v1", "v2"] {
             let applies = dialects(o.fault).contains(&dialect);
+            let note = if conformant_in(o.fault).contains(&dialect) {
+                " (allowed)"
+            } else if applies {
+                ""
+            } else {
+                " (n/a)"
+            };
             let _ = write!(
                 md,
-                "| `{}` | {dialect}{} | {} |",
+                "| `{}` | {dialect}{note} | {} |",
                 row(o.fault),
-                if applies { "" } else { " (n/a)" },
                 o.exit_text()
             );
             for (id, _) in &columns {
@@ -192,7 +198,7 @@ pub(super) fn write_matrix(
             md.push('\n');
         }
     }
-    md.push_str("\nˢ SHOULD rule (never fails the run unless `--strict`). n/a: the fault bends nothing that dialect's rules read (see `ONLY_IN`).\n\n");
+    md.push_str("\nˢ SHOULD rule (never fails the run unless `--strict`). n/a: the fault bends nothing that dialect's rules read (see `ONLY_IN`); allowed: a behaviour the spec allows there, judged like the reference (see `CONFORMANT_IN`).\n\n");
     md.push_str("| api | rule | level | fails under |\n|---|---|---|---|\n");
     for (dialect, id, level) in rules {
         let faults = &caught_by[&format!("{dialect} {id}")];
@@ -248,7 +254,9 @@ fn allowed_table(md: &mut String, outcomes: &[Outcome]) {
         return;
     }
     md.push_str(
-        "\nAllowed behaviours, judged like the reference run in the dialects where the spec allows them          (exit · cells whose verdict differs from the reference run's in the same mode):\n\n         | behaviour | allowed in | default | strict (every rule) |\n|---|---|---|---|\n",
+        "\nAllowed behaviours, judged like the reference run in the dialects where the spec allows \
+         them (exit · cells whose verdict differs from the reference run's in the same mode):\n\n\
+         | behaviour | allowed in | default | strict (every rule) |\n|---|---|---|---|\n",
     );
     for fault in allowed {
         let dialects = conformant_in(Some(fault));
