@@ -34,6 +34,12 @@ kill-matrix-soak RUNS="20":
     echo "kill-matrix-soak: CPU hogs ${hogs[*]}" >&2
     OMS_KILL_MATRIX_RUNS={{RUNS}} cargo test -p oms-conformance --test it faults:: -- --nocapture
 
+# Run the default suite RUNS times beside two CPU hogs, then the kill matrix MATRICES times (kill-matrix-soak); writes target/conformance/soak/soak.md.
+soak RUNS="50" MATRICES="20":
+    cargo build -p oms-conformance --locked
+    python3 ci/soak.py {{RUNS}} target/debug/oms-conformance target/conformance/soak
+    just kill-matrix-soak {{MATRICES}}
+
 # Build the user guide into docs/book (mdBook: `pip install -r docs/requirements.txt`).
 docs:
     mdbook build docs
