@@ -129,8 +129,9 @@ pub struct HttpLimits {
     /// a head gets 408; one that sent nothing is closed.
     pub head_timeout: Duration,
     /// From the end of a head to the last byte of its body. Past it the
-    /// connection is closed (the request is in the router's hands, so no
-    /// second answer can be written).
+    /// body's reader fails, the route answers 408 and the connection is
+    /// closed; one whose route gives no answer within a second more is
+    /// closed unanswered.
     pub body_timeout: Duration,
     /// How long a kept-alive connection may wait, idle, for its next request.
     pub idle_timeout: Duration,

@@ -190,6 +190,31 @@ impl ApiError {
         )
     }
 
+    /// A request body that did not arrive within the body timeout: the
+    /// connection layer fails its read with an error of kind `TimedOut`
+    /// (`conn/io.rs`), which whoever reads the body finds here. Like the
+    /// head's 408, the connection layer's answer, so its body carries the
+    /// request id.
+    pub fn body_timed_out(
+        err: &(dyn std::error::Error + 'static),
+        request_id: &str,
+    ) -> Option<Self> {
+        let mut cause = Some(err);
+        while let Some(err) = cause {
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            {
+                return Some(Self {
+                    request_id: Some(request_id.to_owned()),
+                    ..Self::http_layer(StatusCode::REQUEST_TIMEOUT, err.to_string())
+                });
+            }
+            cause = err.source();
+        }
+        None
+    }
+
     /// A connection over the connection cap, with every connection busy:
     /// the gateway's throttling answer (`APIGW.0308`, 429).
     pub fn too_many_connections(cap: usize) -> Self {

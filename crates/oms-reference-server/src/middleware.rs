@@ -119,8 +119,21 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
 /// An `X-Project-Id` header (which the SDK signs and Terraform adds unsigned)
 /// must name the path's project: a credential of project A naming project B
 /// in the header is refused like one used on B's path.
+///
+/// Given twice it is refused (400 `OMS.0064`, invalid request parameters):
+/// checking only the first would let a second name another project
+/// unchecked, and which one a gateway or a proxy reads is anybody's guess.
+/// The request's parameters are wrong, not its credentials or its rights,
+/// so it is neither a 401 nor a 403.
 fn same_project_header(request: Request) -> Result<Request, ApiError> {
-    match request.headers().get("x-project-id") {
+    let mut given = request.headers().get_all("x-project-id").iter();
+    let first = given.next();
+    if given.next().is_some() {
+        return Err(ApiError::invalid_params(
+            "`X-Project-Id` is given more than once",
+        ));
+    }
+    match first {
         Some(header) if Some(header.as_bytes()) != path_project(&request).map(str::as_bytes) => {
             Err(ApiError::forbidden())
         }
@@ -187,7 +200,10 @@ async fn verify_signature(
     }
     let bytes = axum::body::to_bytes(body, state.max_body_bytes())
         .await
-        .map_err(|_| ApiError::payload_too_large(state.max_body_bytes()))?;
+        .map_err(|err| {
+            ApiError::body_timed_out(&err, request_id.as_str())
+                .unwrap_or_else(|| ApiError::payload_too_large(state.max_body_bytes()))
+        })?;
     let canonical = signing::canonical_request(
         parts.method.as_str(),
         parts.uri.path(),

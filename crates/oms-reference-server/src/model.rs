@@ -108,6 +108,9 @@ pub enum TaskType {
 pub struct ListFile {
     pub obs_bucket: String,
     pub list_file_key: String,
+    /// How many list files there are (v2 `list_file_num`, a string on the
+    /// wire); echoed back, never read.
+    pub list_file_num: Option<String>,
 }
 
 /// What the destination does with an object that exists already (v2 `object_overwrite_mode`).

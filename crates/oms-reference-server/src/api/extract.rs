@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::faults;
 use crate::ids::TaskId;
+use crate::middleware::RequestId;
 use crate::state::AppState;
 
 /// The project id of the path (already authorised by the authentication layer).
@@ -111,8 +112,15 @@ impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let id = req.extensions().get::<RequestId>().copied();
         match Bytes::from_request(req, state).await {
             Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection)
+                if let Some(late) =
+                    id.and_then(|id| ApiError::body_timed_out(&rejection, id.as_str())) =>
+            {
+                Err(late)
+            }
             Err(rejection @ BytesRejection::FailedToBufferBody(_))
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {

@@ -2,13 +2,16 @@
 //! only ever gets heads that passed every check, and the connection's
 //! [`Track`] follows each request's phase.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::{Sleep, sleep};
 
 use super::framing::{Framer, Step};
 use super::track::{Phase, Track};
@@ -38,6 +41,11 @@ pub(crate) struct FramedIo {
     /// Bytes were written and not yet flushed.
     unflushed: bool,
     track: Arc<Track>,
+    body_timeout: Duration,
+    /// While a body is arriving: when it must have arrived.
+    body_deadline: Option<Pin<Box<Sleep>>>,
+    /// A body did not arrive within the body timeout: its reader was told so.
+    body_timed_out: bool,
 }
 
 impl FramedIo {
@@ -54,7 +62,16 @@ impl FramedIo {
             refusal: None,
             unflushed: false,
             track,
+            body_timeout: limits.body_timeout,
+            body_deadline: None,
+            body_timed_out: false,
         }
+    }
+
+    /// Whether a body did not arrive in time (and its reader got an error
+    /// of kind `TimedOut`, which the route answers with 408).
+    pub fn body_timed_out(&self) -> bool {
+        self.body_timed_out
     }
 
     /// The refused head's answer, if a head was refused.
@@ -85,7 +102,30 @@ impl FramedIo {
         } else {
             Phase::Waiting
         };
+        if phase != Phase::Body {
+            self.body_deadline = None;
+        } else if head_passed || self.body_deadline.is_none() {
+            self.body_deadline = Some(Box::pin(sleep(self.body_timeout)));
+        }
         self.track.set_phase(phase, head_passed);
+    }
+
+    /// Whether the body being read is past its deadline. Then its read fails
+    /// with `TimedOut`: hyper hands the error to the body's reader, the route
+    /// answers 408, and hyper writes that answer and closes, as it does after
+    /// any body that ended early. (Closing instead, as the connection's own
+    /// deadline would, leaves the client with no answer at all.)
+    fn body_late(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.body_deadline.as_mut() else {
+            return false;
+        };
+        if deadline.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.body_deadline = None;
+        self.body_timed_out = true;
+        self.eof = true;
+        true
     }
 
     /// Makes room to read into: moves undecided bytes to the front, or grows
@@ -159,6 +199,15 @@ impl hyper::rt::Read for FramedIo {
                     continue;
                 }
                 Step::More => {}
+            }
+            if this.framer.in_body() && this.body_late(cx) {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the request body did not arrive within {} ms",
+                        this.body_timeout.as_millis()
+                    ),
+                )));
             }
             this.room();
             let mut read = ReadBuf::new(&mut this.buf[this.end..]);

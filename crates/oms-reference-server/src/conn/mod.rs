@@ -9,7 +9,11 @@
 //!   `body_timeout` of its head, and a kept-alive connection may wait
 //!   `idle_timeout` for its next request. A connection's [`track::Track`]
 //!   knows which applies; its task sleeps until it and closes the connection
-//!   when it passes (with a 408 if part of a head had arrived).
+//!   when it passes (with a 408 if part of a head had arrived). A late body
+//!   is answered before that: at its deadline the framed reader fails the
+//!   body's read (`io`), and the route reading it answers 408; the
+//!   connection's own deadline comes a second later, for a route that does
+//!   not answer.
 //! - **The cap.** At `max_connections`, a new connection takes the place of
 //!   the one that has waited longest for a request; if none is waiting, it
 //!   gets a 429 and is closed. Over the cap the server spends one small task
@@ -280,6 +284,9 @@ async fn connection(
         }
     };
     let mut io = conn.into_parts().io;
+    if io.body_timed_out() {
+        shared.alarms.body_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
     let refusal = match end {
         End::Done => io.take_refusal(),
         End::TimedOut(Timeout::Head) => {
@@ -290,7 +297,9 @@ async fn connection(
                 .then(|| ApiError::request_timeout(limits.head_timeout))
         }
         End::TimedOut(Timeout::Body) => {
-            shared.alarms.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            if !io.body_timed_out() {
+                shared.alarms.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            }
             None
         }
         End::TimedOut(Timeout::Idle) | End::Evicted => None,

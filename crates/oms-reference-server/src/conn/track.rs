@@ -17,6 +17,11 @@ use tokio::time::Instant;
 
 use crate::config::HttpLimits;
 
+/// How long past its body timeout a connection is kept for the answer to a
+/// late body (the framed reader fails the body's read at the timeout, and
+/// the route answers 408): past it, the connection is closed unanswered.
+const LATE_BODY_ANSWER: Duration = Duration::from_secs(1);
+
 /// Where a connection is between requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -166,7 +171,10 @@ impl Track {
     pub fn deadline(&self, limits: &HttpLimits) -> Option<(Instant, Timeout)> {
         let state = self.lock();
         match state.phase {
-            Phase::Body => Some((state.since + limits.body_timeout, Timeout::Body)),
+            Phase::Body => Some((
+                state.since + limits.body_timeout + LATE_BODY_ANSWER,
+                Timeout::Body,
+            )),
             Phase::Head => Some((state.since + limits.head_timeout, Timeout::Head)),
             Phase::Waiting if state.in_flight > 0 => None,
             Phase::Waiting if state.requests == 0 => {

@@ -14,6 +14,13 @@
 //! official SDK also sends every field of its models that a caller sets, more
 //! than this server reads (`kms_key_id`, `list_file_num`, …): refusing them
 //! would refuse the SDK. No struct here denies unknown fields.
+//!
+//! A known field's `null` is a wrong type (`OMS.0064`), an optional field's
+//! too: no request schema of the OpenAPI documents admits `null`, and the
+//! official SDK never sends it (its `sanitize_for_serialization` drops every
+//! unset attribute; no captured body holds one). So every optional field is
+//! read through [`present`], never as a bare `Option`, which serde fills with
+//! `None` for `null`.
 
 pub mod v1;
 pub mod v2;
@@ -21,7 +28,7 @@ pub mod v2;
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use serde::{Deserialize, Deserializer, de};
+use serde::{Deserialize, Deserializer, Serialize, de};
 use serde_json::value::RawValue;
 
 use crate::bandwidth::{PolicyError, WindowSpec};
@@ -46,7 +53,7 @@ pub(crate) fn states_named(code: u8, status_code: fn(Status) -> u8) -> Option<St
 /// the value, which may be a secret.
 pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(refusal)?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| refusal(err, bytes))?;
     // As `serde_json::from_slice` does: nothing but whitespace may follow.
     de.end().map_err(|err| not_json(&err))?;
     Ok(value)
@@ -57,10 +64,13 @@ fn not_json(err: &serde_json::Error) -> ApiError {
     ApiError::not_json(format_args!("line {} column {}", err.line(), err.column()))
 }
 
-fn refusal(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn refusal(err: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> ApiError {
     let path = err.path().to_string();
     let err = err.into_inner();
-    if !err.is_data() {
+    // serde_json calls a value that is no enum's variant (`null`, `true`, a
+    // number where a string is read) a syntax error, as it calls bad JSON;
+    // only a body that is no JSON at all is "not JSON".
+    if !err.is_data() && serde_json::from_slice::<de::IgnoredAny>(bytes).is_err() {
         return not_json(&err);
     }
     // serde's "missing field `x`" is raised by the object that lacks `x`, so
@@ -142,12 +152,46 @@ pub(crate) fn source_keys(
     Ok(())
 }
 
-/// `src_node.list_file` of either dialect (v2 adds `list_file_num`, which
-/// the simulated source does not need).
+/// An optional field, as `#[serde(default, deserialize_with = "present")]`:
+/// absent is `None` (the `default`), and anything given must be a `T`, so
+/// `null` is a wrong type like any other value that is no `T`.
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A field that must be a JSON object: serde reads a struct from an array
+/// too (its fields in order), which no client means and no document allows.
+#[derive(Debug)]
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Members<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Members(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+/// `src_node.list_file` of either dialect (v2 adds `list_file_num`, which its
+/// own form reads, `wire::v2`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListFileJson {
-    obs_bucket: String,
-    list_file_key: String,
+    pub(crate) obs_bucket: String,
+    pub(crate) list_file_key: String,
 }
 
 /// The list file of a create body: required for a list or url_list task,
@@ -167,6 +211,7 @@ pub(crate) fn list_file(
     Ok(Some(ListFile {
         obs_bucket: list_file.obs_bucket,
         list_file_key: list_file.list_file_key,
+        list_file_num: None,
     }))
 }
 
@@ -272,6 +317,16 @@ pub(crate) fn documented(
     Err(ApiError::invalid_params(format_args!(
         "`{field}` is not a documented {kind}"
     )))
+}
+
+/// The language of a notification, in either dialect's SMN settings:
+/// "可以选择zh-cn或者en-us" (the v1 create page; v2's `smn_config` the same).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) enum SmnLanguage {
+    #[serde(rename = "zh-cn")]
+    ZhCn,
+    #[serde(rename = "en-us")]
+    EnUs,
 }
 
 /// Maps a policy refusal to its code (OMS.0083–0087, the reference's choice).

@@ -9,6 +9,7 @@
 mod bodies;
 mod gateway;
 mod lists;
+mod settings;
 mod tasks;
 
 use crate::support::*;

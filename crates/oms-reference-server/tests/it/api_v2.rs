@@ -13,6 +13,7 @@ mod clients;
 mod dialects;
 mod lists;
 mod routes;
+mod settings;
 mod states;
 mod tasks;
 

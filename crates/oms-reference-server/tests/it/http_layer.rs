@@ -47,7 +47,14 @@ fn refusals_of_the_http_layer_are_oms_errors_with_a_request_id() {
         "GET {task}1 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat(20_000)
     );
-    let cases: [(&[u8], u16); 9] = [
+    // hyper refuses a `Content-Length` list with a bare 400 of its own.
+    let list = format!("POST {task} HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{{}}");
+    let listed_twice = format!(
+        "POST {task} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2,2\r\n\r\n{{}}"
+    );
+    let cases: [(&[u8], u16); 11] = [
+        (list.as_bytes(), 400),
+        (listed_twice.as_bytes(), 400),
         (huge_id.as_bytes(), 414),
         (many.as_bytes(), 431),
         (large.as_bytes(), 431),

@@ -16,6 +16,7 @@ mod engine;
 #[cfg(feature = "faults")]
 mod faults;
 mod http_layer;
+mod late_body;
 mod model;
 mod openapi;
 mod process;

@@ -76,7 +76,7 @@ fn a_head_is_held_back_until_it_is_whole() {
 
 #[test]
 fn the_refusals_of_the_http_layer() {
-    let cases: [(&[u8], StatusCode); 13] = [
+    let cases: [(&[u8], StatusCode); 15] = [
         (b"GET / HTTP/1.1\r\n\r\n", StatusCode::BAD_REQUEST),
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", StatusCode::BAD_REQUEST),
         (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", StatusCode::BAD_REQUEST),
@@ -100,6 +100,8 @@ fn the_refusals_of_the_http_layer() {
             StatusCode::BAD_REQUEST,
         ),
         (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", StatusCode::BAD_REQUEST),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n", StatusCode::BAD_REQUEST),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2,\r\n\r\n", StatusCode::BAD_REQUEST),
         (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", StatusCode::BAD_REQUEST),
         (b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", StatusCode::BAD_REQUEST),
     ];

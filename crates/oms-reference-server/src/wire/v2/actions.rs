@@ -5,22 +5,33 @@ use serde::Deserialize;
 
 use super::body::token_len;
 use crate::error::ApiError;
-use crate::wire::{WindowIn, key_len, optional_key, required};
+use crate::wire::{WindowIn, key_len, optional_key, present, required};
 
 /// `POST …/tasks/{id}/start` (`StartTaskReq`): the destination keys are
 /// required, the rest optional; every key and token is checked and dropped.
 #[derive(Debug, Deserialize)]
 pub struct StartBody {
+    #[serde(default, deserialize_with = "present")]
     dst_ak: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     dst_sk: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     src_ak: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     src_sk: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     src_security_token: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     dst_security_token: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     source_cdn_authentication_key: Option<String>,
     // Accepted and type-checked; the simulated source re-transfers the same
     // remainder either way.
-    #[serde(rename = "migrate_failed_object")]
+    #[serde(
+        rename = "migrate_failed_object",
+        default,
+        deserialize_with = "present"
+    )]
     _migrate_failed_object: Option<bool>,
 }
 

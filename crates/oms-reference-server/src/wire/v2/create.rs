@@ -13,13 +13,18 @@ use super::settings::{
 };
 use crate::bandwidth::Policy;
 use crate::error::ApiError;
-use crate::model::{ConsistencyCheck, OverwriteMode, Priority, StoragePolicy, TaskSpec, TaskType};
+use crate::model::{
+    ConsistencyCheck, ListFile, OverwriteMode, Priority, StoragePolicy, TaskSpec, TaskType,
+};
 use crate::wire::{
-    ListFileJson, WindowIn, documented, key_len, list_file, non_empty, required, source_keys,
+    ListFileJson, SmnLanguage, WindowIn, documented, key_len, list_file, non_empty, present,
+    required, source_keys,
 };
 
 const MAX_SAVE_PREFIX_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
+/// "KMS密钥ID，36个字符" (the SDK's `SrcNodeReq`, `DstNodeReq`, `SourceCdnReq`).
+const KMS_KEY_ID_LEN: usize = 36;
 
 /// `src_node.cloud_type` values of the SDK's `SrcNodeReq`.
 const CLOUD_TYPES: [&str; 12] = [
@@ -52,6 +57,8 @@ const CDN_AUTHENTICATION_TYPES: [&str; 11] = [
     "TENCENT_COS_D",
 ];
 
+/// `crypto_type` of a node or the CDN: "加解密类型，默认为DEFAULT，可选类型为
+/// DEFAULT、KMS" (the SDK's request models, all three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 enum CryptoType {
     #[serde(rename = "DEFAULT")]
@@ -60,35 +67,79 @@ enum CryptoType {
     Kms,
 }
 
+// Every optional field below is `present`: absent is none, and `null` is a
+// wrong type (`OMS.0064`), as the OpenAPI document has it (see `wire`). The
+// secrets among them (keys, tokens, Azure's and Google's credentials) are
+// type-checked and dropped.
 #[derive(Debug, Deserialize)]
 struct SrcNode {
+    #[serde(default, deserialize_with = "present")]
     cloud_type: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     region: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     ak: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     sk: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     security_token: Option<String>,
+    #[serde(rename = "connection_string", default, deserialize_with = "present")]
+    _connection_string: Option<String>,
+    #[serde(rename = "json_auth_file", default, deserialize_with = "present")]
+    _json_auth_file: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     app_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     bucket: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     object_key: Option<Vec<String>>,
-    list_file: Option<ListFileJson>,
+    #[serde(default, deserialize_with = "present")]
+    list_file: Option<ListFileIn>,
+    #[serde(rename = "crypto_type", default, deserialize_with = "present")]
+    _crypto_type: Option<CryptoType>,
+    #[serde(default, deserialize_with = "present")]
+    kms_key_id: Option<String>,
+}
+
+/// v2's list file (the SDK's `ListFile`): v1's two keys and `list_file_num`,
+/// a string ("存放对象列表文件的数量", the number of list files), which the
+/// task object shows back (`oms-v2-api.md` §2.2).
+#[derive(Debug, Deserialize)]
+struct ListFileIn {
+    obs_bucket: String,
+    list_file_key: String,
+    #[serde(default, deserialize_with = "present")]
+    list_file_num: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct DstNode {
     ak: String,
     sk: String,
+    #[serde(default, deserialize_with = "present")]
     security_token: Option<String>,
     bucket: String,
+    #[serde(default, deserialize_with = "present")]
     save_prefix: Option<String>,
     region: String,
+    #[serde(default, deserialize_with = "present")]
     crypto_type: Option<CryptoType>,
+    #[serde(default, deserialize_with = "present")]
+    kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct SourceCdn {
     domain: String,
     protocol: CdnProtocol,
+    #[serde(default, deserialize_with = "present")]
     authentication_type: Option<String>,
+    #[serde(rename = "authentication_key", default, deserialize_with = "present")]
+    _authentication_key: Option<String>,
+    #[serde(rename = "crypto_type", default, deserialize_with = "present")]
+    _crypto_type: Option<CryptoType>,
+    #[serde(default, deserialize_with = "present")]
+    kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -102,9 +153,17 @@ enum CdnProtocol {
 struct SmnConfig {
     topic_urn: String,
     trigger_conditions: Vec<Trigger>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    language: Option<Language>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
+    language: Option<SmnLanguage>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
     message_template_name: Option<String>,
 }
 
@@ -115,32 +174,38 @@ enum Trigger {
     Failure,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum Language {
-    #[serde(rename = "zh-cn")]
-    ZhCn,
-    #[serde(rename = "en-us")]
-    EnUs,
-}
-
 /// `POST /v2/{project_id}/tasks` (`CreateTaskReq`).
 #[derive(Debug, Deserialize)]
 pub struct CreateBody {
     src_node: SrcNode,
     dst_node: DstNode,
+    #[serde(default, deserialize_with = "present")]
     task_type: Option<TaskTypeJson>,
+    #[serde(default, deserialize_with = "present")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     migrate_since: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
     bandwidth_policy: Option<Vec<WindowIn>>,
+    #[serde(default, deserialize_with = "present")]
     source_cdn: Option<SourceCdn>,
+    #[serde(default, deserialize_with = "present")]
     smn_config: Option<SmnConfig>,
+    #[serde(default, deserialize_with = "present")]
     enable_metadata_migration: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     enable_restore: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     enable_failed_object_recording: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     enable_requester_pays: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     object_overwrite_mode: Option<OverwriteJson>,
+    #[serde(default, deserialize_with = "present")]
     dst_storage_policy: Option<StoragePolicyJson>,
+    #[serde(default, deserialize_with = "present")]
     consistency_check: Option<ConsistencyJson>,
+    #[serde(default, deserialize_with = "present")]
     task_priority: Option<PriorityJson>,
 }
 
@@ -172,12 +237,25 @@ impl CreateBody {
             )
         };
         token_len("src_node.security_token", src.security_token.as_deref())?;
-        let src_list_file = list_file(task_type, src.list_file)?;
+        kms_key_id("src_node.kms_key_id", src.kms_key_id.as_deref())?;
+        let (stated_list_file, list_file_num) = match src.list_file {
+            Some(l) => (
+                Some(ListFileJson {
+                    obs_bucket: l.obs_bucket,
+                    list_file_key: l.list_file_key,
+                }),
+                l.list_file_num,
+            ),
+            None => (None, None),
+        };
+        let src_list_file =
+            list_file(task_type, stated_list_file)?.map(|l| ListFile { list_file_num, ..l });
         key_len("dst_node.ak", &dst.ak)?;
         key_len("dst_node.sk", &dst.sk)?;
         token_len("dst_node.security_token", dst.security_token.as_deref())?;
         non_empty("dst_node.bucket", &dst.bucket)?;
         non_empty("dst_node.region", &dst.region)?;
+        kms_key_id("dst_node.kms_key_id", dst.kms_key_id.as_deref())?;
         let save_prefix = dst.save_prefix.unwrap_or_default();
         if save_prefix.chars().count() > MAX_SAVE_PREFIX_LEN {
             return Err(ApiError::invalid_params(format_args!(
@@ -208,6 +286,7 @@ impl CreateBody {
                     "type",
                 )?;
                 non_empty("source_cdn.domain", &cdn.domain)?;
+                kms_key_id("source_cdn.kms_key_id", cdn.kms_key_id.as_deref())?;
                 // `authentication_key` is a secret: only these three are kept.
                 Some(Box::new(json!({
                     "domain": cdn.domain,
@@ -262,6 +341,18 @@ impl CreateBody {
             priority: self.task_priority.map(Priority::from),
         };
         Ok((spec, policy))
+    }
+}
+
+/// A KMS key id: 36 characters when given (the SDK's docstring). No source
+/// ties it to `crypto_type` (that KMS needs a key, or that DEFAULT takes
+/// none, is documented nowhere), so neither is required of the other.
+fn kms_key_id(field: &'static str, value: Option<&str>) -> Result<(), ApiError> {
+    match value {
+        Some(id) if id.chars().count() != KMS_KEY_ID_LEN => Err(ApiError::invalid_params(
+            format_args!("`{field}` is not {KMS_KEY_ID_LEN} characters"),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct WindowJson {
 struct ListFileOut<'a> {
     list_file_key: &'a str,
     obs_bucket: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list_file_num: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -115,6 +117,7 @@ impl<'a> From<&TaskView<'a>> for TaskOut<'a> {
                 list_file: s.src_list_file.as_ref().map(|l| ListFileOut {
                     list_file_key: &l.list_file_key,
                     obs_bucket: &l.obs_bucket,
+                    list_file_num: l.list_file_num.as_deref(),
                 }),
             },
             dst_node: DstOut {

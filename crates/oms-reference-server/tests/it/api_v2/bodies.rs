@@ -147,7 +147,7 @@ async fn bandwidth_policy_updates() {
     let done = server.v2_create("ok-source").await;
     server.advance(2_000);
     let v1 = json!({"operation": "change_bandwidthpolicy",
-        "bandwidth_policy": [{"start": "00:00", "end": "12:00", "max_bandwidth": 1_048_576}]});
+        "bandwidth_policy": [{"start": "00:00", "end": "12:00", "max_bandwidth": 5_242_880}]});
     expect(
         &server.put(done, &v1.to_string()).await,
         400,
@@ -172,9 +172,10 @@ async fn bandwidth_policy_updates() {
 #[tokio::test]
 async fn unknown_fields_are_ignored_in_every_body() {
     let server = TestServer::new();
+    // In the range of both dialects (v1 5 MiB/s–10 GiB/s, v2 1–200 MiB/s).
     let window =
-        json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 1_048_576, "note": "night"}]);
-    let stored = json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 1_048_576}]);
+        json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 5_242_880, "note": "night"}]);
+    let stored = json!([{"start": "22:00", "end": "06:00", "max_bandwidth": 5_242_880}]);
 
     let mut v1: Value = serde_json::from_str(RUNNING).unwrap();
     v1["extra"] = json!(1);

@@ -1,5 +1,6 @@
 //! Which requests reach a v2 task: malformed ids, the routes beside a task
-//! that no `DELETE` may reach, and an `X-Project-Id` of another project.
+//! that no `DELETE` may reach, and an `X-Project-Id` of another project or
+//! given twice.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -112,4 +113,48 @@ async fn an_x_project_id_of_another_project_is_forbidden() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(server.send(matching).await.status, StatusCode::OK);
+}
+
+/// Two `X-Project-Id` headers are refused, whatever they name: only the
+/// first was checked, so a second could name another project unchecked.
+/// 400 `OMS.0064`: the request's parameters are wrong, not its credentials
+/// (401) or its rights (403).
+#[tokio::test]
+async fn a_repeated_x_project_id_is_refused() {
+    let server = TestServer::new();
+    let id = server.v2_create("ok-source").await;
+    server.advance(2_000);
+    let path = format!("/v2/{PROJECT_A}/tasks/{id}");
+    for second in [PROJECT_B, PROJECT_A] {
+        let request = Request::builder()
+            .method(Method::DELETE)
+            .uri(&path)
+            .header("x-auth-token", TOKEN_A)
+            .header("x-project-id", PROJECT_A)
+            .header("x-project-id", second)
+            .body(Body::empty())
+            .unwrap();
+        let reply = server.send(request).await;
+        expect_naming(&reply, "OMS.0064", "`X-Project-Id`", second);
+        assert!(reply.headers.contains_key("x-request-id"));
+    }
+    let v1 = Request::builder()
+        .method(Method::DELETE)
+        .uri(format!("/v1/{PROJECT_A}/objectstorage/task/{id}"))
+        .header("x-auth-token", TOKEN_A)
+        .header("x-project-id", PROJECT_A)
+        .header("x-project-id", PROJECT_B)
+        .body(Body::empty())
+        .unwrap();
+    expect(
+        &server.send(v1).await,
+        400,
+        "OMS.0064",
+        "v1, two X-Project-Id",
+    );
+    assert_eq!(
+        server.v2_status(id).await,
+        5,
+        "refused requests change nothing"
+    );
 }

@@ -117,21 +117,21 @@ async fn bandwidth_policy_caps_the_rate_inside_its_window() {
     let id = server.running_task().await;
     // EPOCH_MS is midnight UTC; this window covers 00:00–12:00.
     let policy = json!({"operation":"change_bandwidthpolicy",
-        "bandwidth_policy":[{"start":"00:00","end":"12:00","max_bandwidth":1000}]});
+        "bandwidth_policy":[{"start":"00:00","end":"12:00","max_bandwidth":5_242_880}]});
     assert_eq!(
         server.put(id, &policy.to_string()).await.status,
         StatusCode::OK
     );
     let before = server.get(id).await.json();
-    assert_eq!(before["migrate_speed"], 1000);
+    assert_eq!(before["migrate_speed"], 5_242_880);
     server.advance(10_000);
     let after = server.get(id).await.json();
     assert_eq!(
         after["complete_size"].as_u64().unwrap() - before["complete_size"].as_u64().unwrap(),
-        10_000,
-        "ten seconds at 1000 B/s"
+        52_428_800,
+        "ten seconds at 5 MiB/s"
     );
-    let bad = json!({"operation":"change_bandwidthpolicy","bandwidth_policy":[{"start":"25:00","end":"12:00","max_bandwidth":1}]});
+    let bad = json!({"operation":"change_bandwidthpolicy","bandwidth_policy":[{"start":"25:00","end":"12:00","max_bandwidth":5_242_880}]});
     assert_eq!(
         server.put(id, &bad.to_string()).await.error_code(),
         "OMS.0083"

@@ -1,20 +1,27 @@
 //! OMS v1 on the wire (`oms-v1-api.md`): the create, `PUT` and list request
 //! forms, validated into the domain's [`TaskSpec`] and [`Policy`], and the task
-//! object and status codes rendered from a [`TaskView`]. Unknown fields are
-//! ignored at every level of every body, as in v2 (see `wire`).
+//! object and status codes rendered from a [`TaskView`] (`task`). Unknown
+//! fields are ignored at every level of every body, as in v2 (see `wire`).
+//! The create body's settings objects have a file of their own (`settings`).
+//!
+//! [`TaskView`]: crate::model::TaskView
+
+mod settings;
+mod task;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::{
-    Integer, ListFileJson, WindowIn, documented, key_len, list_file, non_empty, optional_key,
-    parse_json, policy_error, required, source_keys, windows,
+    Integer, ListFileJson, Object, WindowIn, documented, key_len, list_file, non_empty,
+    optional_key, parse_json, policy_error, present, required, source_keys, windows,
 };
-use crate::bandwidth::{Policy, WindowSpec};
+use crate::bandwidth::Policy;
 use crate::error::ApiError;
-use crate::model::{
-    ConsistencyCheck, OverwriteMode, Status, StatusSet, StoragePolicy, TaskSpec, TaskType, TaskView,
-};
+use crate::model::{ConsistencyCheck, OverwriteMode, StatusSet, StoragePolicy, TaskSpec, TaskType};
+use settings::{SmnInfo, SourceCdn};
+use task::TaskTypeJson;
+
+pub use task::{TaskOut, status_code};
 
 const MAX_OBJECT_KEY_LEN: usize = 1024;
 const MAX_DESCRIPTION_LEN: usize = 255;
@@ -37,83 +44,25 @@ const CLOUD_TYPES: [&str; 9] = [
     "URLSource",
 ];
 
-/// The v1 status code of a state. v1 has no code for retrying or pausing:
-/// both show as 2 (running), since like a running task they hold a slot and
-/// refuse delete.
-pub fn status_code(status: Status) -> u8 {
-    match status {
-        Status::Initializing => 0,
-        Status::Waiting => 1,
-        Status::Running | Status::Retrying | Status::Pausing => 2,
-        Status::Stopped => 3,
-        Status::Failed => 4,
-        Status::Succeeded => 5,
-    }
-}
-
 /// The states a v1 status code names (`state=2` includes retrying and
 /// pausing), if it names any.
 pub fn states_of_code(code: u8) -> Option<StatusSet> {
     super::states_named(code, status_code)
 }
 
-/// `task_type` of the create body and the task object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum TaskTypeJson {
-    Object,
-    List,
-    Prefix,
-    UrlList,
-}
+/// The documented `max_bandwidth` range, bytes per second: "单位Byte/s，取值范围为
+/// \>= 5MB/s且<=10GB/s" (the 2020 v1 create page, MIRROR `创建任务.md`, table
+/// 9; `oms-v2-api.md` §6). MB and GB are read as 2^20 and 2^30 bytes, as v2's
+/// documented 1048576–209715200 is "1–200 MiB/s".
+const MIN_BANDWIDTH: u64 = 5 * 1_048_576;
+const MAX_BANDWIDTH: u64 = 10 * 1_073_741_824;
 
-impl From<TaskTypeJson> for TaskType {
-    fn from(json: TaskTypeJson) -> Self {
-        match json {
-            TaskTypeJson::Object => TaskType::Object,
-            TaskTypeJson::List => TaskType::List,
-            TaskTypeJson::Prefix => TaskType::Prefix,
-            TaskTypeJson::UrlList => TaskType::UrlList,
-        }
-    }
-}
-
-impl From<TaskType> for TaskTypeJson {
-    fn from(task_type: TaskType) -> Self {
-        match task_type {
-            TaskType::Object => TaskTypeJson::Object,
-            TaskType::List => TaskTypeJson::List,
-            TaskType::Prefix => TaskTypeJson::Prefix,
-            TaskType::UrlList => TaskTypeJson::UrlList,
-        }
-    }
-}
-
-/// A bandwidth window as the task object shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WindowJson {
-    start: String,
-    end: String,
-    max_bandwidth: u64,
-}
-
-impl From<WindowSpec> for WindowJson {
-    fn from(spec: WindowSpec) -> Self {
-        WindowJson {
-            start: spec.start,
-            end: spec.end,
-            max_bandwidth: spec.max_bandwidth,
-        }
-    }
-}
-
-/// Validates a policy as the create and `PUT` bodies state it. A v1
-/// `max_bandwidth` may be any positive 64-bit integer (the v1 page's 5 MB/s to
-/// 10 GB/s, quoted in `oms-v2-api.md` §6, is not enforced); anything else, a
-/// negative or huge integer too, gets the code of a `max_bandwidth` of 0
-/// (`policy_error`).
+/// Validates a policy as the create and `PUT` bodies state it. A
+/// `max_bandwidth` outside 5 MiB/s–10 GiB/s, however large or negative, gets
+/// the code of a bad bandwidth (`OMS.0087`, `policy_error`).
 fn policy(stated: Vec<WindowIn>) -> Result<Policy, ApiError> {
-    Policy::parse(&windows(stated, 1..=u64::MAX, "OMS.0087")?).map_err(policy_error)
+    Policy::parse(&windows(stated, MIN_BANDWIDTH..=MAX_BANDWIDTH, "OMS.0087")?)
+        .map_err(policy_error)
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,15 +73,24 @@ enum ObjectKey {
     Keys { path: String, keys: Vec<String> },
 }
 
+// Every optional field below is `present`: absent is none, and `null` is a
+// wrong type (`OMS.0064`), as the OpenAPI document has it (see `wire`).
 #[derive(Debug, Deserialize)]
 struct SrcNode {
     region: String,
+    #[serde(default, deserialize_with = "present")]
     ak: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     sk: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     bucket: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     object_key: Option<ObjectKey>,
+    #[serde(default, deserialize_with = "present")]
     list_file: Option<ListFileJson>,
+    #[serde(default, deserialize_with = "present")]
     app_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     cloud_type: Option<String>,
 }
 
@@ -143,6 +101,7 @@ struct DstNode {
     sk: String,
     bucket: String,
     object_key: String,
+    #[serde(default, deserialize_with = "present")]
     cloud_type: Option<String>,
 }
 
@@ -154,17 +113,23 @@ pub struct CreateBody {
     #[serde(rename = "enableKMS")]
     enable_kms: bool,
     thread_num: Integer,
+    #[serde(default, deserialize_with = "present")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     task_type: Option<TaskTypeJson>,
+    #[serde(default, deserialize_with = "present")]
     bandwidth_policy: Option<Vec<WindowIn>>,
-    // Objects on the create page (SmnInfo, SourceCdn): kept opaque, but an
-    // object, so a string or a number is a wrong type (`OMS.0064`) instead of
-    // a value the task object would echo where its clients read an object.
-    #[serde(rename = "smnInfo")]
-    smn_info: Option<Map<String, Value>>,
-    source_cdn: Option<Map<String, Value>>,
+    // The create page's objects (its tables 7 and 8), checked member by
+    // member (`settings`); an array or any other value is a wrong type.
+    #[serde(rename = "smnInfo", default, deserialize_with = "present")]
+    smn_info: Option<Object<SmnInfo>>,
+    #[serde(default, deserialize_with = "present")]
+    source_cdn: Option<Object<SourceCdn>>,
+    #[serde(default, deserialize_with = "present")]
     migrate_since: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
     auto_restore: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     enable_failed_object_recording: Option<bool>,
 }
 
@@ -236,6 +201,15 @@ impl CreateBody {
             &CLOUD_TYPES,
             "cloud type",
         )?;
+        // Seconds since the epoch (the create page: "单位：s"), as in v2.
+        let migrate_since = self.migrate_since.unwrap_or(0);
+        if migrate_since < 0 {
+            return Err(ApiError::invalid_params(
+                "`migrate_since` must be seconds since the epoch",
+            ));
+        }
+        let smn_info = self.smn_info.map(|o| o.0.validate()).transpose()?;
+        let source_cdn = self.source_cdn.map(|o| o.0.validate()).transpose()?;
         let policy = policy(self.bandwidth_policy.unwrap_or_default())?;
         let spec = TaskSpec {
             src_region: src.region,
@@ -252,11 +226,9 @@ impl CreateBody {
             thread_num,
             description,
             task_type,
-            migrate_since: self.migrate_since.unwrap_or(0),
-            smn_info: self.smn_info.map(|smn| Box::new(Value::Object(smn))),
-            source_cdn: self
-                .source_cdn
-                .map(|cdn| Box::new(Value::Object(without_secrets(cdn)))),
+            migrate_since,
+            smn_info,
+            source_cdn,
             auto_restore: self.auto_restore.unwrap_or(false),
             enable_failed_object_recording: self.enable_failed_object_recording.unwrap_or(false),
             enable_metadata_migration: false,
@@ -268,14 +240,6 @@ impl CreateBody {
         };
         Ok((spec, policy))
     }
-}
-
-/// The CDN settings of a create body as they are stored and shown: opaque,
-/// less their `authentication_key`, a secret that no answer may echo (v2
-/// keeps the same three fields that remain).
-fn without_secrets(mut source_cdn: Map<String, Value>) -> Map<String, Value> {
-    source_cdn.remove("authentication_key");
-    source_cdn
 }
 
 /// The operations of `PUT …/task/{id}`, which the body's `operation` names.
@@ -300,10 +264,15 @@ struct StartKeys {
     source_sk: String,
     target_ak: String,
     target_sk: String,
+    #[serde(default, deserialize_with = "present")]
     source_cdn_authentication_key: Option<String>,
     // Accepted and validated as a bool; the simulated source re-transfers the
     // same remainder either way.
-    #[serde(rename = "migration_failed_object")]
+    #[serde(
+        rename = "migration_failed_object",
+        default,
+        deserialize_with = "present"
+    )]
     _migration_failed_object: Option<bool>,
 }
 
@@ -363,142 +332,6 @@ pub struct Created {
 }
 
 pub use crate::model::task_name;
-
-#[derive(Serialize)]
-struct SrcOut<'a> {
-    region: &'a str,
-    bucket: &'a str,
-    object_key: &'a [String],
-    cloud_type: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    list_file: Option<ListFileOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    app_id: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct ListFileOut<'a> {
-    obs_bucket: &'a str,
-    list_file_key: &'a str,
-}
-
-#[derive(Serialize)]
-struct DstOut<'a> {
-    region: &'a str,
-    bucket: &'a str,
-    object_key: &'a str,
-    cloud_type: &'a str,
-}
-
-#[derive(Serialize)]
-struct ErrorReason {
-    error_code: &'static str,
-    error_msg: &'static str,
-}
-
-/// `error_reason` is an object after a failure and `""` otherwise.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ErrorReasonOut {
-    Failed(ErrorReason),
-    None(&'static str),
-}
-
-/// The task object of `GET …/task/{id}` and of the list.
-#[derive(Serialize)]
-pub struct TaskOut<'a> {
-    id: u64,
-    name: String,
-    src_node: SrcOut<'a>,
-    dst_node: DstOut<'a>,
-    thread_num: u8,
-    status: u8,
-    progress: f64,
-    migrate_speed: u64,
-    #[serde(rename = "enableKMS")]
-    enable_kms: bool,
-    description: &'a str,
-    error_reason: ErrorReasonOut,
-    total_size: u64,
-    complete_size: u64,
-    total_num: u64,
-    success_num: u64,
-    fail_num: u64,
-    start_time: u64,
-    left_time: u64,
-    total_time: u64,
-    task_type: TaskTypeJson,
-    bandwidth_policy: Vec<WindowJson>,
-    migrate_since: i64,
-    #[serde(rename = "smnInfo", skip_serializing_if = "Option::is_none")]
-    smn_info: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_cdn: Option<&'a Value>,
-    auto_restore: bool,
-    enable_failed_object_recording: bool,
-    failed_object_record: Value,
-}
-
-impl<'a> From<&TaskView<'a>> for TaskOut<'a> {
-    fn from(v: &TaskView<'a>) -> Self {
-        let s = v.spec;
-        let f = &v.figures;
-        TaskOut {
-            id: v.id,
-            name: task_name(v.id),
-            src_node: SrcOut {
-                region: &s.src_region,
-                bucket: &s.src_bucket,
-                object_key: &s.src_object_key,
-                cloud_type: &s.src_cloud_type,
-                list_file: s.src_list_file.as_ref().map(|l| ListFileOut {
-                    obs_bucket: &l.obs_bucket,
-                    list_file_key: &l.list_file_key,
-                }),
-                app_id: s.src_app_id.as_deref(),
-            },
-            dst_node: DstOut {
-                region: &s.dst_region,
-                bucket: &s.dst_bucket,
-                object_key: &s.dst_object_key,
-                cloud_type: &s.dst_cloud_type,
-            },
-            thread_num: s.thread_num,
-            status: status_code(f.status),
-            progress: f.progress(),
-            migrate_speed: f.migrate_speed,
-            enable_kms: s.enable_kms,
-            description: &s.description,
-            error_reason: f.failure.map_or(ErrorReasonOut::None(""), |f| {
-                ErrorReasonOut::Failed(ErrorReason {
-                    error_code: f.code,
-                    error_msg: f.message,
-                })
-            }),
-            total_size: f.total_size,
-            complete_size: f.complete_size,
-            total_num: f.total_num,
-            success_num: f.success_num,
-            fail_num: f.fail_num,
-            start_time: f.start_time,
-            left_time: f.left_time,
-            total_time: f.total_time,
-            task_type: s.task_type.into(),
-            bandwidth_policy: v
-                .policy
-                .to_specs()
-                .into_iter()
-                .map(WindowJson::from)
-                .collect(),
-            migrate_since: s.migrate_since,
-            smn_info: s.smn_info.as_deref(),
-            source_cdn: s.source_cdn.as_deref(),
-            auto_restore: s.auto_restore,
-            enable_failed_object_recording: s.enable_failed_object_recording,
-            failed_object_record: Value::Null,
-        }
-    }
-}
 
 /// The most tasks one list call returns (`limit`).
 const MAX_LIST_LIMIT: usize = 100;
