@@ -28,15 +28,13 @@ impl OmsWorld {
 
     pub fn delete_succeeded(&mut self) -> Result<(), Halt> {
         let answer = self.answer()?;
-        let declared = self
-            .strict()
-            .then_some(self.ctx.config.declared.delete_status);
+        let declared = self.strict().then_some(self.declarations().delete_status);
         self.judge(check::succeeded_without_body(&answer, declared))
     }
 
     pub fn delete_refused(&mut self, refusal: Refusal) -> Result<(), Halt> {
         let answer = self.answer()?;
-        let declared = &self.ctx.config.declared;
+        let declared = self.declarations();
         let result = match refusal {
             Refusal::Any => check::refused(&answer, "a refused delete", None),
             Refusal::Running => check::refused(
@@ -65,7 +63,7 @@ impl OmsWorld {
     }
 
     pub fn every_malformed_refused(&mut self) -> Result<(), Halt> {
-        let declared = &self.ctx.config.declared;
+        let declared = self.declarations();
         let malformed = self.declared(&declared.malformed).map(<[Answer]>::to_vec);
         let empty = self
             .declared(&declared.empty_segment)
@@ -123,7 +121,7 @@ impl OmsWorld {
             self.judge(check::succeeded_without_body(&answer, None))?;
             return self.task_gone(p, id).await;
         }
-        let declared = self.ctx.config.declared.running.clone();
+        let declared = self.declarations().running.clone();
         self.judge(check::refused(
             &answer,
             "deleting a pausing or retrying task",
@@ -287,7 +285,7 @@ impl OmsWorld {
             "a delete with unexpected input",
         ))?;
         if self.strict() {
-            let ignored = self.ctx.config.declared.unexpected_input_ignored;
+            let ignored = self.declarations().unexpected_input_ignored;
             let want = if ignored {
                 "handled as without it (2xx)"
             } else {
