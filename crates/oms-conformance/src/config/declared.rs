@@ -1,6 +1,7 @@
 //! What a target declares for the values the spec leaves open: the answer it
 //! gives to each kind of refused delete ([`Answer`], `STATUS` or `STATUS CODE`),
-//! its success status and whether it ignores unexpected input. The defaults are
+//! what it does with the delete of a pausing task ([`Disposition`]), its
+//! success status and whether it ignores unexpected input. The defaults are
 //! the OMS documentation's; strict mode checks them.
 //!
 //! `[declared]` holds the answers of every dialect; a dialect's own table
@@ -53,12 +54,36 @@ impl fmt::Display for Answer {
     }
 }
 
+/// What a target does with a delete that the spec lets it refuse or accept
+/// (a pausing task, OMS-DEL-018).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Refused with one of these answers; the task stays.
+    Refused(Vec<Answer>),
+    /// Deleted: the declared success status, and the task gone.
+    Deleted,
+}
+
+impl fmt::Display for Disposition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(answers) => {
+                let answers: Vec<String> = answers.iter().map(ToString::to_string).collect();
+                write!(f, "refused ({})", answers.join(" or "))
+            }
+            Self::Deleted => f.write_str("deleted (a 2xx, and the task gone)"),
+        }
+    }
+}
+
 /// What the target declares in one dialect for the values the spec leaves
 /// open; checked in strict mode only.
 #[derive(Debug, Clone)]
 pub struct Declared {
     pub delete_status: u16,
     pub running: Vec<Answer>,
+    /// The delete of a pausing task (v2 status 7).
+    pub pausing: Disposition,
     pub missing: Vec<Answer>,
     pub malformed: Vec<Answer>,
     /// The empty task id (`…/task/`), which a router may treat as another route.
@@ -88,6 +113,9 @@ impl Declarations {
     }
 }
 
+/// The word that declares that a delete is accepted rather than refused.
+const DELETED: &str = "deleted";
+
 fn texts(value: &Option<OneOrMany>, default: &[&str]) -> Vec<String> {
     match value {
         None => default.iter().map(|s| (*s).to_owned()).collect(),
@@ -105,6 +133,23 @@ fn answers(value: &Option<OneOrMany>, key: &str, default: &[&str]) -> Result<Vec
         .iter()
         .map(|t| Answer::parse(t).map_err(|m| format!("{key}: {m}")))
         .collect()
+}
+
+/// Answers, or the one word `deleted`.
+fn disposition(
+    value: &Option<OneOrMany>,
+    key: &str,
+    default: &[&str],
+) -> Result<Disposition, String> {
+    match value {
+        Some(OneOrMany::One(word)) if word == DELETED => Ok(Disposition::Deleted),
+        Some(OneOrMany::Many(many)) if many.iter().any(|t| t == DELETED) => Err(format!(
+            "{key}: `{DELETED}` stands alone, not in a list of answers"
+        )),
+        _ => answers(value, key, default)
+            .map(Disposition::Refused)
+            .map_err(|m| format!("{m}; or `{DELETED}`")),
+    }
 }
 
 /// `[declared]` and each dialect's table in it, resolved. A table whose name
@@ -171,6 +216,7 @@ fn declared(table: &toml::Table, name: &str) -> Result<Declared, String> {
     Ok(Declared {
         delete_status,
         running: answers(&file.running, &key("running"), &["400 OMS.0063"])?,
+        pausing: disposition(&file.pausing, &key("pausing"), &["400 OMS.0063"])?,
         missing: answers(&file.missing, &key("missing"), &["400 OMS.1009"])?,
         malformed: answers(&file.malformed, &key("malformed"), &["400 OMS.0054"])?,
         empty_segment: answers(
@@ -229,6 +275,7 @@ mod tests {
             running = "409 OMS.0063"
             [v2]
             running = ["400 OMS.0063", "400 OMS.0073"]
+            pausing = "deleted"
             unexpected_input = "refused"
             "#,
         )
@@ -236,6 +283,11 @@ mod tests {
         let (v1, v2) = (declared.of(Dialect::V1), declared.of(Dialect::V2));
         assert_eq!(v1.running, [answer("409 OMS.0063")]);
         assert_eq!(v2.running, [answer("400 OMS.0063"), answer("400 OMS.0073")]);
+        assert_eq!(
+            v1.pausing,
+            Disposition::Refused(vec![answer("400 OMS.0063")])
+        );
+        assert_eq!(v2.pausing, Disposition::Deleted);
         assert!(v1.unexpected_input_ignored && !v2.unexpected_input_ignored);
         // A key v2 does not name is `[declared]`'s, then the default.
         assert_eq!((v1.delete_status, v2.delete_status), (204, 204));
@@ -252,9 +304,18 @@ mod tests {
         for dialect in Dialect::ALL {
             let d = declared.of(dialect);
             assert_eq!(d.delete_status, 200);
+            assert_eq!(
+                d.pausing,
+                Disposition::Refused(vec![answer("400 OMS.0063")])
+            );
             assert_eq!(d.running, [answer("400 OMS.0063")]);
             assert!(d.unexpected_input_ignored);
         }
+        let pausing = parse("pausing = [\"400 OMS.0063\", \"409\"]").expect("valid");
+        assert_eq!(
+            pausing.of(Dialect::V2).pausing.to_string(),
+            "refused (400 OMS.0063 or 409)"
+        );
     }
 
     #[test]
@@ -270,6 +331,9 @@ mod tests {
         assert!(refused("colour = 1").starts_with("declared: "));
         assert!(refused("[v2]\nrunning = \"4xx\"").starts_with("declared.v2.running: "));
         assert!(refused("[v1]\ndelete_status = 404").starts_with("declared.v1.delete_status"));
+        assert!(refused("pausing = [\"deleted\", \"400\"]").contains("stands alone"));
+        assert!(refused("[v2]\npausing = \"gone\"").starts_with("declared.v2.pausing: "));
+        assert!(refused("pausing = []").contains("empty"));
         assert!(refused("missing = []").contains("empty"));
         // A bad common answer is named as the common one, not once per dialect.
         assert!(

@@ -32,7 +32,7 @@ pub use self::error::ConfigError;
 /// crate's users name.
 pub use crate::project::{Credential, Project};
 pub use credentials::CredentialOverrides;
-pub use declared::{Answer, Declarations, Declared};
+pub use declared::{Answer, Declarations, Declared, Disposition};
 pub use expectations::Expectation;
 
 use self::profile::{Origin, ProfileFile};

@@ -125,6 +125,8 @@ pub(super) enum OneOrMany {
 pub(super) struct DeclaredFile {
     pub(super) delete_status: Option<u16>,
     pub(super) running: Option<OneOrMany>,
+    /// Answers, or `"deleted"`.
+    pub(super) pausing: Option<OneOrMany>,
     pub(super) missing: Option<OneOrMany>,
     pub(super) malformed: Option<OneOrMany>,
     pub(super) empty_segment: Option<OneOrMany>,

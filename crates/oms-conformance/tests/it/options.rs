@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use oms_conformance::api::Dialect;
 use oms_conformance::catalogue::Catalogue;
-use oms_conformance::config::{CredentialOverrides, Overrides, RunConfig, Target};
+use oms_conformance::config::{CredentialOverrides, Disposition, Overrides, RunConfig, Target};
 use oms_conformance::secret::Secret;
 
 use crate::support::{self, run_binary, run_binary_env};
@@ -262,6 +262,10 @@ fn the_example_v2_vendor_profile_loads() {
         );
     }
     assert!(!config.disabled_capabilities.contains_key("aksk"));
+    assert_eq!(
+        config.declared.of(Dialect::V2).pausing,
+        Disposition::Deleted
+    );
     assert!(
         !format!("{config:?}").contains("SK-ONE"),
         "a secret key shows in Debug"
