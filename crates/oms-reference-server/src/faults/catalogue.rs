@@ -58,6 +58,7 @@ faults! {
     StopRewritesRecord = "stop-rewrites-record": "A stop marks the task stopped at once, then finishes its bookkeeping with the lock released and writes back the record it read, so a delete accepted in between is undone and the task comes back.",
     StartIgnoresDelete = "start-ignores-delete": "A start reads the stopped task, finishes its bookkeeping with the lock released, then writes the task back started, so a delete accepted in between is undone and the task runs.",
     FinishReinserts = "finish-reinserts": "A delete of a task within 250 ms of its success is accepted, but the engine's own finish bookkeeping writes the task back 250 ms after it succeeded.",
+    DeletePausing = "delete-pausing": "Deletes a pausing task (200) instead of refusing it.",
 }
 
 impl std::str::FromStr for Fault {

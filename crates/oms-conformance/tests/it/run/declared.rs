@@ -1,6 +1,8 @@
 //! Answers and known failures per dialect, against the reference server with
 //! a fault: a known failure qualified by a dialect excuses its rule in that
-//! dialect alone (an unqualified one in every dialect).
+//! dialect alone (an unqualified one in every dialect), and strict mode holds
+//! a pausing task's delete to the profile's `declared.pausing`, the table of
+//! a dialect (`[declared.v2]`) over `[declared]`.
 
 use oms_reference_server::faults::Fault;
 
@@ -85,4 +87,76 @@ fn a_known_failure_of_one_dialect_excuses_the_rule_in_that_dialect_alone() {
         assert!(rule["known_failure"].is_string(), "{rule:#}");
     }
     assert!(ran.results()["expectations"][0]["dialect"].is_null());
+}
+
+/// A strict v2 run of OMS-DEL-018 against `target`; `declared` is appended to
+/// the profile (which has v2's create bodies).
+fn strict_pausing(name: &str, target: &str, declared: &str) -> Ran {
+    let dir = support::scratch(name);
+    let v2 = support::root().join("fixtures/create/v2");
+    let body = |role: &str| v2.join(format!("{role}.json")).display().to_string();
+    let tables = format!(
+        "[create.v2]\nrunning = \"{}\"\nsucceeding = \"{}\"\nretrying = \"{}\"\n\n{declared}\n",
+        body("running"),
+        body("succeeding"),
+        body("retrying")
+    );
+    let profile = support::profile(&dir, "api = [\"v2\"]", &tables);
+    let profile = profile.display().to_string();
+    let args = [
+        "--target",
+        target,
+        "--profile",
+        &profile,
+        "--strict",
+        "--rule",
+        "OMS-DEL-018",
+    ];
+    run_binary(name, &args)
+}
+
+/// The reason of OMS-DEL-018's pausing scenario.
+fn pausing_reason(ran: &Ran) -> String {
+    let rule = ran.rule_in("v2", "OMS-DEL-018");
+    let scenarios = rule["scenarios"].as_array().cloned().unwrap_or_default();
+    scenarios
+        .iter()
+        .find(|s| s["name"].as_str().is_some_and(|n| n.contains("pausing")))
+        .and_then(|s| s["reason"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn strict_mode_holds_a_pausing_tasks_delete_to_the_declared_answer() {
+    let rt = support::runtime();
+    let deletes = faulty(&rt, Fault::DeletePausing);
+    // A pause of a second, not 50 ms: the faithful server's refusal must not
+    // depend on the delete arriving within 50 ms of the look that saw status 7.
+    let mut config = oms_reference_server::Config::default();
+    config.limits.pause_ms = 1_000;
+    let faithful = format!("http://{}", support::reference_server_with(&rt, config));
+    // The default declaration is the reference's refusal: a target that
+    // deletes a pausing task fails, in strict mode ...
+    let ran = strict_pausing("pausing-refused-declared", &deletes, "");
+    assert_eq!(ran.code, 1, "{}", ran.explain());
+    let reason = pausing_reason(&ran);
+    assert!(
+        reason.contains("the declared answer, refused (400 OMS.0063)"),
+        "{reason}"
+    );
+    // ... and passes where v2 declares that it deletes one, which the
+    // faithful server, refusing, then fails.
+    let deleted = "[declared]\npausing = \"400 OMS.0063\"\n[declared.v2]\npausing = \"deleted\"\n";
+    let ran = strict_pausing("pausing-deleted-declared", &deletes, deleted);
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    assert_eq!(ran.rule_in("v2", "OMS-DEL-018")["verdict"], "pass");
+    let ran = strict_pausing("pausing-deleted-faithful", &faithful, deleted);
+    assert_eq!(ran.code, 1, "{}", ran.explain());
+    let reason = pausing_reason(&ran);
+    assert!(reason.contains("the declared answer, deleted"), "{reason}");
+    // A table for v1 leaves v2 with `[declared]`'s refusal.
+    let v1_only = "[declared.v1]\npausing = \"deleted\"\n";
+    let ran = strict_pausing("pausing-v1-declared", &faithful, v1_only);
+    assert_eq!(ran.code, 0, "{}", ran.explain());
+    drop(rt);
 }
