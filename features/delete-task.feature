@@ -302,7 +302,7 @@ Feature: Delete a task
     Scenario: a pausing task is refused, or deleted and gone
       Given a pausing task
       When the task is deleted
-      Then the delete is refused, or the task is gone
+      Then the delete is refused as a pausing task, or the task is gone
 
     @spec:V2 @spec:API2-3 @needs:retrying-task
     Scenario: a retrying task is refused, or deleted and gone

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::catalogue::{Catalogue, Level};
 use crate::check::CheckFailure;
-use crate::config::RunConfig;
+use crate::config::{Expectation, RunConfig};
 use crate::dialect::Dialect;
 use crate::http::Exchange;
 use crate::timeline::Timeline;
@@ -125,14 +125,16 @@ pub fn judge(catalogue: &Catalogue, config: &RunConfig, records: &[ScenarioRecor
             .collect();
         observed.sort();
         observed.dedup();
-        let expectation = config.expectations.iter().find(|e| e.rule == rule.id);
+        let expectation = Expectation::find(&config.expectations, &rule.id, dialect);
         let mut known_failure = None;
         if let Some(e) = expectation {
             if e.expired {
                 // Said once, however many dialects the rule is judged in.
                 let note = format!(
                     "the expectation for {} expired on {}: review it ({})",
-                    e.rule, e.expires, e.reason
+                    e.label(),
+                    e.expires,
+                    e.reason
                 );
                 if !notes.contains(&note) {
                     notes.push(note);

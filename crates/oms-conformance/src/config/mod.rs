@@ -32,7 +32,7 @@ pub use self::error::ConfigError;
 /// crate's users name.
 pub use crate::project::{Credential, Project};
 pub use credentials::CredentialOverrides;
-pub use declared::{Answer, Declared};
+pub use declared::{Answer, Declarations, Declared, Disposition};
 pub use expectations::Expectation;
 
 use self::profile::{Origin, ProfileFile};
@@ -68,7 +68,8 @@ pub struct RunConfig {
     pub bodies: Vec<(Dialect, CreateBodies)>,
     pub deadlines: Deadlines,
     pub strict: bool,
-    pub declared: Declared,
+    /// The answers declared for strict mode, per dialect ([`Declarations::of`]).
+    pub declared: Declarations,
     pub parallel_quota: usize,
     pub disabled_rules: BTreeMap<String, String>,
     pub disabled_capabilities: BTreeMap<String, String>,
@@ -137,7 +138,7 @@ impl RunConfig {
             overrides.run_timeout,
         )
         .map_err(|m| origin.error(m))?;
-        let declared = declared::declared(&file.declared).map_err(|m| origin.error(m))?;
+        let declared = declared::declarations(&file.declared).map_err(|m| origin.error(m))?;
         let disabled_rules =
             disabled::disabled_rules(&file.disabled, catalogue).map_err(|m| origin.error(m))?;
         let disabled_capabilities =

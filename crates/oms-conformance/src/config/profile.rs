@@ -67,8 +67,11 @@ pub(super) struct ProfileFile {
     pub(super) create: CreateFile,
     #[serde(default)]
     pub(super) deadlines: DeadlinesFile,
+    /// `[declared]`, and in `[declared.v1]`, `[declared.v2]` a dialect's own
+    /// answers; split and read by `declared.rs`, as only it knows the keys
+    /// from the dialects.
     #[serde(default)]
-    pub(super) declared: DeclaredFile,
+    pub(super) declared: toml::Table,
     pub(super) parallel_quota: Option<usize>,
     #[serde(default)]
     pub(super) disabled: DisabledFile,
@@ -130,11 +133,14 @@ pub(super) enum OneOrMany {
     Many(Vec<String>),
 }
 
+/// The declared answers of one table: `[declared]`, or a dialect's own.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DeclaredFile {
     pub(super) delete_status: Option<u16>,
     pub(super) running: Option<OneOrMany>,
+    /// Answers, or `"deleted"`.
+    pub(super) pausing: Option<OneOrMany>,
     pub(super) missing: Option<OneOrMany>,
     pub(super) malformed: Option<OneOrMany>,
     pub(super) empty_segment: Option<OneOrMany>,

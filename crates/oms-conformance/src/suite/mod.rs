@@ -9,6 +9,7 @@
 //! `features` loads the features, `plan` selects the scenarios, `context` is
 //! what they share, `cleanup` removes a task, `world` is a scenario's state.
 
+mod busy;
 mod cleanup;
 mod context;
 mod features;

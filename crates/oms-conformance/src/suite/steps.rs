@@ -208,6 +208,11 @@ async fn busy_consistent(w: &mut OmsWorld) -> Step {
     w.busy_delete_consistent().await
 }
 
+#[then("the delete is refused as a pausing task, or the task is gone")]
+async fn pausing_consistent(w: &mut OmsWorld) -> Step {
+    w.pausing_delete_consistent().await
+}
+
 #[then("every such delete is refused with an error body")]
 async fn beside_refused(w: &mut OmsWorld) -> Step {
     w.every_answer_refused("a DELETE on a route beside the task")

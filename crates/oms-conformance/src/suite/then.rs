@@ -1,6 +1,6 @@
 //! The judgements ("Then"): of the answers to the last "When", of the state of
 //! tasks afterwards (gone, intact, listed, progressing, stopped), and of every
-//! DELETE answer of the run. Each goes through a `crate::check` helper, on the
+//! DELETE answer of the run; those of a busy task's delete are in `busy.rs`. Each goes through a `crate::check` helper, on the
 //! raw JSON and headers received; what a dialect says (a state, a census) is
 //! decoded by the API.
 
@@ -17,7 +17,7 @@ use crate::suite::vocabulary::Refusal;
 use crate::suite::world::{OmsWorld, Subject};
 
 impl OmsWorld {
-    fn answer(&mut self) -> Result<Arc<Exchange>, Halt> {
+    pub(super) fn answer(&mut self) -> Result<Arc<Exchange>, Halt> {
         match self.answers.first() {
             Some(answer) => Ok(Arc::clone(answer)),
             None => Err(self.halt(Halt::Error("no request was sent".to_owned()))),
@@ -28,15 +28,13 @@ impl OmsWorld {
 
     pub fn delete_succeeded(&mut self) -> Result<(), Halt> {
         let answer = self.answer()?;
-        let declared = self
-            .strict()
-            .then_some(self.ctx.config.declared.delete_status);
+        let declared = self.strict().then_some(self.declarations().delete_status);
         self.judge(check::succeeded_without_body(&answer, declared))
     }
 
     pub fn delete_refused(&mut self, refusal: Refusal) -> Result<(), Halt> {
         let answer = self.answer()?;
-        let declared = &self.ctx.config.declared;
+        let declared = self.declarations();
         let result = match refusal {
             Refusal::Any => check::refused(&answer, "a refused delete", None),
             Refusal::Running => check::refused(
@@ -65,7 +63,7 @@ impl OmsWorld {
     }
 
     pub fn every_malformed_refused(&mut self) -> Result<(), Halt> {
-        let declared = &self.ctx.config.declared;
+        let declared = self.declarations();
         let malformed = self.declared(&declared.malformed).map(<[Answer]>::to_vec);
         let empty = self
             .declared(&declared.empty_segment)
@@ -118,25 +116,6 @@ impl OmsWorld {
     pub async fn subject_stays_gone(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
         self.stay_gone(&[(p, id)]).await
-    }
-
-    /// The delete of a pausing or retrying task: refused with an error body
-    /// (and the task still there), or accepted and the task gone; never a 5xx.
-    pub async fn busy_delete_consistent(&mut self) -> Result<(), Halt> {
-        let answer = self.answer()?;
-        let (p, id) = self.subject()?;
-        self.judge(check::no_server_error([&answer], "deleting a busy task"))?;
-        if answer.is_success() {
-            self.judge(check::succeeded_without_body(&answer, None))?;
-            return self.task_gone(p, id).await;
-        }
-        let declared = self.ctx.config.declared.running.clone();
-        self.judge(check::refused(
-            &answer,
-            "deleting a pausing or retrying task",
-            self.declared(&declared),
-        ))?;
-        self.still_there(p, id, &answer).await
     }
 
     /// Every answer of the last "When" is a refusal with an error body.
@@ -294,7 +273,7 @@ impl OmsWorld {
             "a delete with unexpected input",
         ))?;
         if self.strict() {
-            let ignored = self.ctx.config.declared.unexpected_input_ignored;
+            let ignored = self.declarations().unexpected_input_ignored;
             let want = if ignored {
                 "handled as without it (2xx)"
             } else {
@@ -325,7 +304,12 @@ impl OmsWorld {
     }
 
     /// After the refused `delete`, `GET` still answers 200.
-    async fn still_there(&mut self, p: usize, id: i64, delete: &Arc<Exchange>) -> Result<(), Halt> {
+    pub(super) async fn still_there(
+        &mut self,
+        p: usize,
+        id: i64,
+        delete: &Arc<Exchange>,
+    ) -> Result<(), Halt> {
         let get = self.fetch(p, id).await?;
         self.judge(check::check(
             get.status() == Some(200),

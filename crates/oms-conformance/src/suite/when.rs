@@ -266,7 +266,7 @@ impl OmsWorld {
     pub async fn delete_after_stop(&mut self) -> Result<(), Halt> {
         let (p, id) = self.subject()?;
         let window = self.ctx.config.deadlines.after_stop;
-        let in_progress = self.ctx.config.declared.running.clone();
+        let in_progress = self.declarations().running.clone();
         let api = Arc::clone(&self.api);
         let segment = id.to_string();
         let mut refusals = Vec::new();

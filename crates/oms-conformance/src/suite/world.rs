@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::api::{Api, Counted, Dialect, TaskState, Unread};
 use crate::check::{CheckFailure, Halt};
-use crate::config::{Answer, CreateBodies};
+use crate::config::{Answer, CreateBodies, Declared};
 use crate::http::{Exchange, Method};
 use crate::suite::context::{CONTEXT, RunContext};
 use crate::timeline::Raced;
@@ -212,6 +212,11 @@ impl OmsWorld {
 
     pub(super) fn strict(&self) -> bool {
         self.ctx.config.strict
+    }
+
+    /// The answers the profile declares for the scenario's dialect.
+    pub(super) fn declarations(&self) -> &Declared {
+        self.ctx.config.declared.of(self.dialect)
     }
 
     pub(super) fn declared<'a>(&self, answers: &'a [Answer]) -> Option<&'a [Answer]> {

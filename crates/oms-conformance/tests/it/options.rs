@@ -1,11 +1,11 @@
-//! Bad command lines and bad profiles: exit 2 and exactly one line saying what
-//! is wrong; `--help` documents every option.
+//! Bad command lines, profiles and expectations files: exit 2 and exactly one
+//! line saying what is wrong; `--help` documents every option.
 
 use std::path::PathBuf;
 
 use oms_conformance::api::Dialect;
 use oms_conformance::catalogue::Catalogue;
-use oms_conformance::config::{CredentialOverrides, Overrides, RunConfig, Target};
+use oms_conformance::config::{CredentialOverrides, Disposition, Overrides, RunConfig, Target};
 use oms_conformance::secret::Secret;
 
 use crate::support::{self, run_binary, run_binary_env};
@@ -94,32 +94,63 @@ fn the_dialects_can_come_from_the_environment() {
     );
 }
 
+/// The one line a run with a test profile (`top` and `tables` added) is
+/// refused with, exit 2.
+fn refused_profile(name: &str, top: &str, tables: &str) -> String {
+    let profile = support::profile(&support::scratch(name), top, tables);
+    let ran = run_binary(name, &["--profile", &profile.display().to_string()]);
+    one_line(&ran).to_owned()
+}
+
 #[test]
 fn a_bad_profile_exits_2_with_one_line() {
-    let dir = support::scratch("bad-profile");
-    let unknown_field = support::profile(&dir, "colour = \"blue\"", "");
-    let ran = run_binary(
-        "bad-profile-field",
-        &["--profile", &unknown_field.display().to_string()],
-    );
-    let line = one_line(&ran);
+    let line = refused_profile("bad-profile-field", "colour = \"blue\"", "");
     assert!(
         line.contains("bad profile") && line.contains("colour"),
         "{line}"
     );
-
-    let bad_answer = support::profile(&dir, "", "[declared]\nrunning = \"4xx\"\n");
-    let ran = run_binary(
-        "bad-profile-answer",
-        &["--profile", &bad_answer.display().to_string()],
+    let line = refused_profile("bad-profile-answer", "", "[declared]\nrunning = \"4xx\"\n");
+    assert!(line.contains("declared.running"), "{line}");
+    // A dialect's table of declared answers: an unknown dialect, a bad key.
+    let line = refused_profile(
+        "bad-profile-dialect",
+        "",
+        "[declared.v3]\nrunning = \"400\"\n",
     );
-    assert!(one_line(&ran).contains("declared.running"));
+    assert!(
+        line.contains("bad profile") && line.contains("unknown dialect `v3`"),
+        "{line}"
+    );
+    let line = refused_profile("bad-profile-key", "", "[declared.v2]\nrunnin = \"400\"\n");
+    assert!(
+        line.contains("declared.v2") && line.contains("runnin"),
+        "{line}"
+    );
 
     let ran = run_binary(
         "missing-profile",
         &["--profile", "/nonexistent/profile.toml"],
     );
     assert!(one_line(&ran).contains("/nonexistent/profile.toml"));
+}
+
+#[test]
+fn an_expectation_for_an_unknown_dialect_exits_2_with_one_line() {
+    let expectations = support::scratch("bad-expectations-dialect").join("known.toml");
+    std::fs::write(
+        &expectations,
+        "[[known_failure]]\nrule = \"OMS-DEL-003\"\ndialect = \"v9\"\nreason = \"r\"\nexpires = 2999-01-01\n",
+    )
+    .expect("expectations");
+    let ran = run_binary(
+        "bad-expectations-dialect",
+        &["--expectations", &expectations.display().to_string()],
+    );
+    let line = one_line(&ran);
+    assert!(
+        line.contains("bad expectations file") && line.contains("unknown dialect `v9`"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -184,7 +215,7 @@ fn the_example_vendor_profile_loads() {
         config.target,
         Target::External("http://127.0.0.1:8080".to_owned())
     );
-    assert_eq!(config.declared.delete_status, 204);
+    assert_eq!(config.declared.of(Dialect::V1).delete_status, 204);
     assert!(config.disabled_rules.contains_key("OMS-DEL-006"));
     assert!(config.disabled_capabilities.contains_key("failing-task"));
     assert_eq!(config.expectations.len(), 1);
@@ -231,6 +262,10 @@ fn the_example_v2_vendor_profile_loads() {
         );
     }
     assert!(!config.disabled_capabilities.contains_key("aksk"));
+    assert_eq!(
+        config.declared.of(Dialect::V2).pausing,
+        Disposition::Deleted
+    );
     assert!(
         !format!("{config:?}").contains("SK-ONE"),
         "a secret key shows in Debug"

@@ -2,13 +2,15 @@
 //! in both dialects and in v2 alone, every race reported with its timeline and
 //! replayed by its seed, the snapshot of its `results.json`, and the features
 //! read from a folder. Its children: `negative`, the negative controls (a proxy
-//! that breaks one behaviour: the run must fail with the right rule), and
+//! that breaks one behaviour: the run must fail with the right rule),
 //! `verdicts`, the verdict machinery (known failures, expired entries, disabled
-//! rules, an unreachable target, deadlines). The children live in `run/` while
+//! rules, an unreachable target, deadlines), and `declared`, the answers and
+//! known failures of one dialect (against the reference server with a fault). The children live in `run/` while
 //! this file stays where it is: insta keeps the snapshot of
 //! `the_reference_results_match_the_snapshot` in the `snapshots/` folder beside
 //! the file that takes it.
 
+mod declared;
 mod negative;
 mod verdicts;
 

@@ -62,6 +62,7 @@ faults! {
     RefusedDeleteStops = "refused-delete-stops": "Refuses the delete of a running task with OMS.0063, but the task stops by itself (2 to 3) at once.",
     SlowAfterStop = "slow-after-stop": "Refuses the delete of a stopped task with OMS.0063 for 300 ms after it stopped, as the live service may: v2's OMS-DEL-007 retries it (as the Terraform provider does), v1's deletes once.",
     RefuseAfterStop = "refuse-after-stop": "Refuses the delete of a stopped task with OMS.0063 (the task is in progress), for ever.",
+    DeletePausing = "delete-pausing": "Deletes a pausing task (200) instead of refusing it.",
 }
 
 impl std::str::FromStr for Fault {

@@ -267,7 +267,8 @@ pub(crate) fn before_engine_delete(
     let ok = || Bend::Answer(Ok(StatusCode::OK.into_response()));
     let refuse = |err: ApiError| Bend::Answer(Err(err));
     match (fault, status) {
-        (Fault::DeleteRunning, Some(Status::Running)) => {
+        (Fault::DeleteRunning, Some(Status::Running))
+        | (Fault::DeletePausing, Some(Status::Pausing)) => {
             let _ = project.remove_unchecked(id, now);
             ok()
         }

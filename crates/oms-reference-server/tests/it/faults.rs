@@ -467,3 +467,26 @@ async fn delete_racing_stop_still_answers_200_and_keeps_the_task() {
         }
     }
 }
+
+#[tokio::test]
+async fn delete_pausing_deletes_a_pausing_task_the_faithful_server_refuses() {
+    for fault in [None, Some(Fault::DeletePausing)] {
+        let server = server(fault);
+        let id = running_task(&server).await;
+        assert_eq!(stop(&server, "v2", id).await.status, StatusCode::OK);
+        // The clock stands still: the task is still winding down its pause.
+        assert_eq!(server.v2_status(id).await, 7, "task {id} should be pausing");
+        let what = format!("{fault:?}: delete of a pausing task");
+        let reply = v2_delete(&server, id).await;
+        if fault.is_some() {
+            assert_deleted(&reply, &what);
+            assert!(v2_gone(&server, id).await, "{what}: gone");
+        } else {
+            assert_refused(&reply, 400, "OMS.0063", &what);
+            assert_eq!(server.v2_status(id).await, 7, "{what}: still pausing");
+        }
+        // A running task is none of this fault's business.
+        let running = running_task(&server).await;
+        assert_refused(&v2_delete(&server, running).await, 400, "OMS.0063", &what);
+    }
+}

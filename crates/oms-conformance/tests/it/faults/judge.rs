@@ -1,6 +1,7 @@
 //! The judgement of one run of the matrix, in both directions: every fault
 //! makes its own rules fail in each dialect it applies to (and the reference
-//! run is clean, the strict re-runs exit 1), and every MUST rule of each
+//! run is clean, the strict re-runs exit 1; a fault only strict mode catches
+//! passes its rule in default mode), and every MUST rule of each
 //! dialect fails under some fault. Every problem is one line naming its cell
 //! (run, fault, mode, dialect, rule, verdict), with the reasons of the
 //! scenarios that did not pass.
@@ -11,7 +12,7 @@ use std::fmt::Write as _;
 use oms_reference_server::faults::Fault;
 use serde_json::Value;
 
-use super::plan::{MUST_FAIL, Mode, conformant_in, dialects, must_fail, row};
+use super::plan::{MUST_FAIL, Mode, conformant_in, dialects, must_fail, row, strict_only};
 use super::runner::Outcome;
 
 /// The verdicts a rule may have in the reference run. Measured against the
@@ -230,6 +231,20 @@ pub(super) fn judge(
                 // Allowed everywhere: as clean as the reference run.
                 if o.code() != Some(0) {
                     problems.push(exit_problem(&head, o, 0));
+                }
+            }
+            Mode::Default if strict_only(o.fault) => {
+                // Its rule allows what it does: a clean run, the rule passing.
+                if o.code() != Some(0) {
+                    problems.push(exit_problem(&head, o, 0));
+                }
+                for dialect in dialects(o.fault) {
+                    for rule in must {
+                        if o.rule(dialect, rule)["verdict"] != "pass" {
+                            let expected = "pass (only strict mode catches this fault)";
+                            problems.push(cell_problem(&head, o, dialect, rule, expected));
+                        }
+                    }
                 }
             }
             Mode::Default => {

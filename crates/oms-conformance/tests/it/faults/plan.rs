@@ -1,8 +1,9 @@
 //! The plan of the kill matrix: each fault and the rules it must make fail
-//! (`MUST_FAIL`), the faults that apply to one dialect only (`ONLY_IN`), and
-//! the jobs of one run of the matrix: the reference run with no fault, every
-//! fault in default mode, and the strict re-runs of the faults whose own rule
-//! is SHOULD-level.
+//! (`MUST_FAIL`), the faults that apply to one dialect only (`ONLY_IN`), the
+//! faults only strict mode catches (`STRICT_ONLY`), and the jobs of one run
+//! of the matrix: the reference run with no fault, every fault in default
+//! mode, and the strict re-runs of the faults whose own rule is SHOULD-level
+//! or that only strict mode catches.
 
 use oms_reference_server::faults::Fault;
 
@@ -64,6 +65,8 @@ pub(super) const MUST_FAIL: &[(&str, &[&str])] = &[
         "refuse-after-stop",
         &["OMS-DEL-007", "OMS-DEL-001", "OMS-DEL-005"],
     ),
+    // Strict mode only (`STRICT_ONLY`): the declared refusal of a pausing task.
+    ("delete-pausing", &["OMS-DEL-018"]),
 ];
 
 /// Behaviours the spec allows, injected through the fault catalogue to prove
@@ -100,7 +103,24 @@ const ONLY_IN: &[(&str, &str)] = &[
     ("delete-on-action-route", "v2"),
     // v2's remedy retries what v1's does not (CONFORMANT_IN in v2).
     ("slow-after-stop", "v1"),
+    // v1 has no pausing state (OMS-DEL-018 is a v2 rule).
+    ("delete-pausing", "v2"),
 ];
+
+/// The faults that break only an answer the profile declares: their own rule
+/// allows what they do, so in default mode it passes (and the run exits 0);
+/// with `--strict`, against the reference profile's declared answers, it
+/// must fail.
+const STRICT_ONLY: &[&str] = &[
+    // OMS-DEL-018 lets a target delete a pausing task; the reference profile
+    // declares `pausing = "400 OMS.0063"`, the reference server's refusal.
+    "delete-pausing",
+];
+
+/// Whether only strict mode catches `fault` ([`STRICT_ONLY`]).
+pub(super) fn strict_only(fault: Option<Fault>) -> bool {
+    fault.is_some_and(|f| STRICT_ONLY.contains(&f.name()))
+}
 
 /// The dialects a fault applies to, in which its own rules must fail; the
 /// reference run (no fault) is judged in both.
@@ -167,11 +187,13 @@ pub(super) fn jobs() -> Vec<Job> {
             mode: Mode::Default,
         })
         .collect();
-    // SHOULD-level faults do not fail a default run by design; in strict mode
-    // their own rule must fail the run (exit 1).
+    // SHOULD-level faults do not fail a default run by design, nor do the
+    // strict-only ones; in strict mode their own rule must fail the run (exit 1).
     for &fault in Fault::ALL {
         let own = must_fail(Some(fault)).first().copied();
-        if matches!(own, Some("OMS-DEL-006" | "OMS-DEL-015" | "OMS-DEL-016")) {
+        if matches!(own, Some("OMS-DEL-006" | "OMS-DEL-015" | "OMS-DEL-016"))
+            || strict_only(Some(fault))
+        {
             jobs.push(Job {
                 fault: Some(fault),
                 mode: Mode::Strict,

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::judge::{counts_text, tally};
 use super::matrix::{cell, ids, table_head, write_json};
-use super::plan::{Job, Mode, dialects, must_fail, row};
+use super::plan::{Job, Mode, dialects, must_fail, row, strict_only};
 use super::runner::Outcome;
 
 /// A row of the stability report: the fault's row name, ` --strict` for the
@@ -46,7 +46,14 @@ impl Record {
             for ((dialect, id), verdict) in o.verdicts() {
                 record.verdicts.insert((name.clone(), dialect, id), verdict);
             }
-            if let (Some(fault), Mode::Default) = (o.fault, o.mode) {
+            // Caught in its default run, or in its strict one where only
+            // strict mode catches it.
+            let catching = if strict_only(o.fault) {
+                Mode::Strict
+            } else {
+                Mode::Default
+            };
+            if let (Some(fault), true) = (o.fault, o.mode == catching) {
                 let caught = dialects(o.fault).iter().all(|dialect| {
                     must_fail(o.fault)
                         .iter()
@@ -196,7 +203,7 @@ pub(super) fn write_stability(
         }
     }
     md.push_str(
-        "\n## Own rules caught\n\nA run catches a fault when all its own rules fail in each dialect it applies to.\n\n\
+        "\n## Own rules caught\n\nA run catches a fault when all its own rules fail in each dialect it applies to (in its strict run, for a fault only strict mode catches).\n\n\
          | fault | own rules | dialects | caught |\n|---|---|---|---|\n",
     );
     md.push_str(&caught_rows);
