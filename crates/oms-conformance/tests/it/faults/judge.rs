@@ -146,6 +146,13 @@ fn unlike_reference(
         .collect()
 }
 
+/// Whether `fault` is allowed in both dialects (its run must then be clean).
+fn allowed_everywhere(fault: Option<Fault>) -> bool {
+    ["v1", "v2"]
+        .iter()
+        .all(|d| conformant_in(fault).contains(d))
+}
+
 /// Every problem of one run of the matrix (`run`: `k/N`), each naming its cell.
 pub(super) fn judge(
     run: &str,
@@ -206,10 +213,12 @@ pub(super) fn judge(
                 }
             }
             Mode::StrictAll => {
-                // The reference, or an allowed behaviour judged like it above.
-                let expected_exit = if must.is_empty() { 0 } else { 1 };
-                if o.code() != Some(expected_exit) {
-                    problems.push(exit_problem(&head, o, expected_exit));
+                // The reference, or an allowed behaviour judged like it above
+                // (its exit only where it is allowed in every dialect).
+                if o.fault.is_none() || allowed_everywhere(o.fault) {
+                    if o.code() != Some(0) {
+                        problems.push(exit_problem(&head, o, 0));
+                    }
                 }
                 if o.fault.is_none() {
                     for ((dialect, id), verdict) in o.verdicts() {
@@ -228,8 +237,9 @@ pub(super) fn judge(
                 }
             }
             Mode::Default if must.is_empty() => {
-                // Allowed everywhere: as clean as the reference run.
-                if o.code() != Some(0) {
+                // Allowed everywhere: as clean as the reference run. Allowed
+                // in one dialect only, its exit depends on the other's cells.
+                if allowed_everywhere(o.fault) && o.code() != Some(0) {
                     problems.push(exit_problem(&head, o, 0));
                 }
             }
