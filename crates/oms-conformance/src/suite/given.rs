@@ -14,6 +14,7 @@ use crate::check::{self, Halt, StatusClass as _};
 use crate::config::Deadlines;
 use crate::http::Exchange;
 use crate::suite::poll::{POLL, poll_until};
+use crate::suite::stopping::{NotStopped, stop_patiently};
 use crate::suite::vocabulary::Kind;
 use crate::suite::world::{OmsWorld, Subject};
 
@@ -334,6 +335,18 @@ impl OmsWorld {
         let index = self.adopt(p, id, snapshot);
         self.make_subject(index);
         Ok(())
+    }
+
+    /// Stops task `id` of project `p` patiently as a precondition, within the
+    /// state deadline: a task that cannot be stopped makes the scenario
+    /// inconclusive.
+    pub(super) async fn stop_for_setup(&mut self, p: usize, id: i64) -> Result<(), Halt> {
+        let deadline = Instant::now() + self.ctx.config.deadlines.state;
+        match stop_patiently(Arc::clone(&self.api), p, id, deadline).await {
+            Ok(_) => Ok(()),
+            Err(NotStopped::Unanswered(exchange)) => self.keep(exchange).map(drop),
+            Err(NotStopped::Refused { why, .. }) => Err(self.inconclusive(why)),
+        }
     }
 
     /// An id of the right shape that `GET` says no task has.

@@ -4,16 +4,17 @@
 //! the Terraform provider waits such a task back into 2 and stops it then.
 //! So a refused stop is not the end: the task is looked at, and stopped again
 //! once it is seen running, until a deadline. Setup, cleanup and the remedy
-//! of OMS-DEL-007 stop this way; a race's stop is one request, judged as sent.
+//! of OMS-DEL-007 stop this way (`given.rs` and `when.rs` hold the World's
+//! two uses); a race's stop is one request, judged as sent. This module knows
+//! no World, so that the cleanup, which runs without one, can use it.
 
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::poll::{Interval, poll_until};
-use super::world::OmsWorld;
 use crate::api::{Api, TaskState};
-use crate::check::{self, Halt, StatusClass as _};
+use crate::check::StatusClass as _;
 use crate::http::Exchange;
 
 /// Between a refused stop's look and the next: from 20 ms, doubling to 200 ms.
@@ -144,40 +145,5 @@ async fn try_once(
                 evidence: seen.refusal.iter().chain([&get]).cloned().collect(),
             }))
         }
-    }
-}
-
-impl OmsWorld {
-    /// Stops task `id` of project `p` patiently as a precondition, within the
-    /// state deadline: a task that cannot be stopped makes the scenario
-    /// inconclusive.
-    pub(super) async fn stop_for_setup(&mut self, p: usize, id: i64) -> Result<(), Halt> {
-        let deadline = Instant::now() + self.ctx.config.deadlines.state;
-        match stop_patiently(Arc::clone(&self.api), p, id, deadline).await {
-            Ok(_) => Ok(()),
-            Err(NotStopped::Unanswered(exchange)) => self.keep(exchange).map(drop),
-            Err(NotStopped::Refused { why, .. }) => Err(self.inconclusive(why)),
-        }
-    }
-
-    /// Stops "the task" patiently as the judged action (OMS-DEL-007's remedy):
-    /// a stop accepted within the state deadline, or a failure.
-    pub(super) async fn stop_judged(&mut self, p: usize, id: i64) -> Result<(), Halt> {
-        let deadline = Instant::now() + self.ctx.config.deadlines.state;
-        let (why, evidence) = match stop_patiently(Arc::clone(&self.api), p, id, deadline).await {
-            Ok(Stopped::Accepted) => return Ok(()),
-            Ok(Stopped::Unneeded(state)) => (
-                format!("a refused stop of task {id}, although it is {state} now"),
-                Vec::new(),
-            ),
-            Err(NotStopped::Unanswered(exchange)) => return self.keep(exchange).map(drop),
-            Err(NotStopped::Refused { why, evidence }) => (why, evidence),
-        };
-        let expectation = format!(
-            "stopping a running task: a 2xx within {} ms, the stop sent again while the task retries ({why})",
-            self.ctx.config.deadlines.state.as_millis()
-        );
-        let evidence: Vec<&Arc<Exchange>> = evidence.iter().collect();
-        self.judge(check::check(false, || expectation, &evidence))
     }
 }

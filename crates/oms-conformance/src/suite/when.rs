@@ -11,6 +11,7 @@ use crate::api::{BadCredentials, Delete, Dialect, Route};
 use crate::check::{self, Halt};
 use crate::http::{Exchange, Shape};
 use crate::suite::poll::{Interval, poll_until};
+use crate::suite::stopping::{NotStopped, Stopped, stop_patiently};
 use crate::suite::vocabulary::Extra;
 use crate::suite::world::OmsWorld;
 
@@ -309,6 +310,27 @@ impl OmsWorld {
                 self.judge(check::check(false, || expectation, &evidence))
             }
         }
+    }
+
+    /// Stops "the task" patiently as the judged action (OMS-DEL-007's remedy):
+    /// a stop accepted within the state deadline, or a failure.
+    pub(super) async fn stop_judged(&mut self, p: usize, id: i64) -> Result<(), Halt> {
+        let deadline = Instant::now() + self.ctx.config.deadlines.state;
+        let (why, evidence) = match stop_patiently(Arc::clone(&self.api), p, id, deadline).await {
+            Ok(Stopped::Accepted) => return Ok(()),
+            Ok(Stopped::Unneeded(state)) => (
+                format!("a refused stop of task {id}, although it is {state} now"),
+                Vec::new(),
+            ),
+            Err(NotStopped::Unanswered(exchange)) => return self.keep(exchange).map(drop),
+            Err(NotStopped::Refused { why, evidence }) => (why, evidence),
+        };
+        let expectation = format!(
+            "stopping a running task: a 2xx within {} ms, the stop sent again while the task retries ({why})",
+            self.ctx.config.deadlines.state.as_millis()
+        );
+        let evidence: Vec<&Arc<Exchange>> = evidence.iter().collect();
+        self.judge(check::check(false, || expectation, &evidence))
     }
 
     pub async fn stop(&mut self) -> Result<(), Halt> {

@@ -51,7 +51,7 @@ impl Default for Limits {
             max_waiting: 50,
             max_tasks: 10_000_000,
             init_ms: 100,
-            pause_ms: 50,
+            pause_ms: 500,
         }
     }
 }
