@@ -21,7 +21,7 @@ pub const SUCCEEDING: &str = include_str!("../../../../fixtures/create/succeedin
 pub const FAILING: &str = include_str!("../../../../fixtures/create/failing.json");
 
 /// The engine's default pause: a stopped task shows 2 in v1 (7 in v2) this long, then 3.
-pub const PAUSE_MS: u64 = 500;
+pub const PAUSE_MS: u64 = 200;
 
 /// 2026-11-28T00:00:00Z: a fixed start keeps bandwidth windows deterministic.
 pub const EPOCH_MS: u64 = 1_795_824_000_000;
