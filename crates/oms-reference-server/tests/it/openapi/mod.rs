@@ -8,9 +8,10 @@
 //! `schemathesis_requirements.txt`, in a cached venv, configured by
 //! `schemathesis.toml`) runs against a live server for each document with its
 //! server-error, status-code, content-type and response-schema checks: it must
-//! exit 0 with no failed check and show a test case for every operation. A
-//! negative control proves the same run fails when a document and the server
-//! disagree.
+//! exit 0 with no failed check and no 5xx, show a test case for every
+//! operation, and in its stateful phase, following the documents' links, get
+//! a 2xx from stop, start and delete. A negative control proves the same run
+//! fails when a document and the server disagree.
 //!
 //! One file a topic: the documents themselves (`documents`), the documents
 //! against the router (`routes`) and the schemathesis runs (`schemathesis`).
