@@ -215,10 +215,8 @@ pub(super) fn judge(
             Mode::StrictAll => {
                 // The reference, or an allowed behaviour judged like it above
                 // (its exit only where it is allowed in every dialect).
-                if o.fault.is_none() || allowed_everywhere(o.fault) {
-                    if o.code() != Some(0) {
-                        problems.push(exit_problem(&head, o, 0));
-                    }
+                if (o.fault.is_none() || allowed_everywhere(o.fault)) && o.code() != Some(0) {
+                    problems.push(exit_problem(&head, o, 0));
                 }
                 if o.fault.is_none() {
                     for ((dialect, id), verdict) in o.verdicts() {
