@@ -133,12 +133,8 @@ fn unlike_reference(
             "{head} · no reference run of this mode to compare with"
         )];
     };
-    let verdicts = o.verdicts();
-    reference
-        .verdicts()
+    o.unlike(reference, dialects)
         .into_iter()
-        .filter(|((dialect, _), _)| dialects.contains(&dialect.as_str()))
-        .filter(|(key, verdict)| verdicts.get(key) != Some(verdict))
         .map(|((dialect, id), verdict)| {
             let expected = format!("{verdict}, as in the reference run (an allowed behaviour)");
             cell_problem(head, o, &dialect, &id, &expected)

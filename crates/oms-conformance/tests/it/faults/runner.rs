@@ -79,6 +79,18 @@ impl Outcome {
             .unwrap_or_default()
     }
 
+    /// The cells of `reference` in `dialects` whose verdict this run does not
+    /// share: (the cell, the reference's verdict).
+    pub(super) fn unlike(&self, reference: &Outcome, dialects: &[&str]) -> Vec<(Judged, String)> {
+        let verdicts = self.verdicts();
+        reference
+            .verdicts()
+            .into_iter()
+            .filter(|((dialect, _), _)| dialects.contains(&dialect.as_str()))
+            .filter(|(key, verdict)| verdicts.get(key) != Some(verdict))
+            .collect()
+    }
+
     pub(super) fn rule(&self, dialect: &str, id: &str) -> Value {
         self.rules()
             .and_then(|rules| {
